@@ -1,0 +1,128 @@
+// Optimization with the new pass manager and native code generation.
+#include "lowering.h"
+
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+
+#include <mutex>
+
+namespace nomos::compiler {
+
+void initializeNativeTarget() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
+}
+
+namespace {
+
+Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(const CompileOptions &options) {
+  initializeNativeTarget();
+  auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!builder)
+    return makeError(ErrorKind::CompileError,
+                     "cannot detect the host target: " +
+                         llvm::toString(builder.takeError()));
+  builder->setCodeGenOptLevel(options.optLevel == 0
+                                  ? llvm::CodeGenOptLevel::None
+                                  : llvm::CodeGenOptLevel::Default);
+  builder->setRelocationModel(llvm::Reloc::PIC_);
+  auto machine = builder->createTargetMachine();
+  if (!machine)
+    return makeError(ErrorKind::CompileError,
+                     "cannot create a target machine: " +
+                         llvm::toString(machine.takeError()));
+  return std::move(*machine);
+}
+
+llvm::OptimizationLevel optimizationLevel(unsigned level) {
+  switch (level) {
+  case 0: return llvm::OptimizationLevel::O0;
+  case 1: return llvm::OptimizationLevel::O1;
+  case 3: return llvm::OptimizationLevel::O3;
+  default: return llvm::OptimizationLevel::O2;
+  }
+}
+
+void optimize(llvm::Module &module, llvm::TargetMachine &machine,
+              unsigned level) {
+  llvm::LoopAnalysisManager loops;
+  llvm::FunctionAnalysisManager functions;
+  llvm::CGSCCAnalysisManager cgscc;
+  llvm::ModuleAnalysisManager modules;
+  llvm::PassBuilder builder(&machine);
+  builder.registerModuleAnalyses(modules);
+  builder.registerCGSCCAnalyses(cgscc);
+  builder.registerFunctionAnalyses(functions);
+  builder.registerLoopAnalyses(loops);
+  builder.crossRegisterProxies(loops, functions, cgscc, modules);
+  llvm::OptimizationLevel opt = optimizationLevel(level);
+  llvm::ModulePassManager passes =
+      opt == llvm::OptimizationLevel::O0
+          ? builder.buildO0DefaultPipeline(opt)
+          : builder.buildPerModuleDefaultPipeline(opt);
+  passes.run(module, modules);
+}
+
+// Lowers and (optionally) optimizes into `ctx`.
+Expected<std::unique_ptr<llvm::Module>>
+buildModule(const metering::LoadedModule &input, const CompileOptions &options,
+            llvm::LLVMContext &ctx, llvm::TargetMachine &machine,
+            bool optimized) {
+  ModuleLowering lowering(input, ctx);
+  auto module = lowering.run();
+  if (!module)
+    return module;
+  (*module)->setDataLayout(machine.createDataLayout());
+  (*module)->setTargetTriple(machine.getTargetTriple().str());
+  if (optimized)
+    optimize(**module, machine, options.optLevel);
+  return module;
+}
+
+} // namespace
+
+Expected<CompiledCode> compile(const metering::LoadedModule &input,
+                               const CompileOptions &options) {
+  auto machine = createTargetMachine(options);
+  if (!machine)
+    return tl::unexpected(machine.error());
+  llvm::LLVMContext ctx;
+  auto module = buildModule(input, options, ctx, **machine, true);
+  if (!module)
+    return tl::unexpected(module.error());
+
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream stream(buffer);
+  llvm::legacy::PassManager codegen;
+  if ((*machine)->addPassesToEmitFile(codegen, stream, nullptr,
+                                      llvm::CodeGenFileType::ObjectFile))
+    return makeError(ErrorKind::CompileError,
+                     "the target cannot emit object files");
+  codegen.run(**module);
+  return CompiledCode{std::vector<uint8_t>(buffer.begin(), buffer.end())};
+}
+
+Expected<std::string> emitLLVMIR(const metering::LoadedModule &input,
+                                 const CompileOptions &options, bool optimized) {
+  auto machine = createTargetMachine(options);
+  if (!machine)
+    return tl::unexpected(machine.error());
+  llvm::LLVMContext ctx;
+  auto module = buildModule(input, options, ctx, **machine, optimized);
+  if (!module)
+    return tl::unexpected(module.error());
+  std::string text;
+  llvm::raw_string_ostream stream(text);
+  (*module)->print(stream, nullptr);
+  return text;
+}
+
+} // namespace nomos::compiler

@@ -1,0 +1,137 @@
+// Internal interfaces of the lowering: one ModuleLowering per module, one
+// FunctionLowering per wasm function, operators in operators.cpp.
+#pragma once
+
+#include <nomos/compiler/compiler.h>
+#include <nomos/compiler/runtime_abi.h>
+
+#include <binaryen-c.h>
+
+#include <llvm/ADT/DenseMap.h>
+#include <llvm/ADT/StringMap.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+
+#include <memory>
+#include <optional>
+
+namespace nomos::compiler {
+
+// Builds the LLVM module for a whole wasm module.
+class ModuleLowering {
+public:
+  ModuleLowering(const metering::LoadedModule &input, llvm::LLVMContext &ctx);
+
+  Expected<std::unique_ptr<llvm::Module>> run();
+
+  // Used by FunctionLowering.
+  const metering::LoadedModule &input;
+  llvm::LLVMContext &ctx;
+  std::unique_ptr<llvm::Module> module;
+  llvm::StructType *vmContextType = nullptr;
+  llvm::StructType *importSlotType = nullptr;
+  llvm::Function *trapFunction = nullptr;
+  llvm::Function *memoryGrowFunction = nullptr;
+  // By wasm function index; imported functions have none.
+  std::vector<llvm::Function *> functions;
+  std::vector<llvm::FunctionType *> functionTypes; // all, imports included
+  llvm::StringMap<uint32_t> functionIndex;          // Binaryen name -> index
+  llvm::StringMap<uint32_t> globalIndex;            // Binaryen name -> index
+
+  Expected<llvm::Type *> lowerType(BinaryenType type) const;
+  Expected<llvm::FunctionType *> lowerSignature(BinaryenType params,
+                                                BinaryenType results) const;
+
+  // Emits a call of wasm function `index` (defined or imported).
+  llvm::Value *emitCall(llvm::IRBuilder<> &builder, llvm::Value *vmctx,
+                        uint32_t index, llvm::ArrayRef<llvm::Value *> args);
+
+private:
+  Expected<void> declareFunctions();
+  void declareRuntimeFunctions();
+  void emitInvokeThunk(uint32_t index);
+};
+
+// The result of lowering one operator, or the reason it can't be.
+using OpResult = Expected<llvm::Value *>;
+
+class FunctionLowering {
+public:
+  FunctionLowering(ModuleLowering &module, uint32_t index);
+  Expected<void> run();
+
+  // Shared with operators.cpp.
+  ModuleLowering &m;
+  llvm::IRBuilder<> b;
+  llvm::Value *vmctx = nullptr;
+
+  // Emits a conditional trap: when `failed` is true, trap with `code`.
+  void trapIf(llvm::Value *failed, nomos_trap code);
+  void trapAlways(nomos_trap code);
+  // Loads a field of the instance context.
+  llvm::Value *loadContextField(rt::VMContextField field, llvm::Type *type);
+  llvm::Value *contextFieldPointer(rt::VMContextField field);
+
+  // Operator families (operators.cpp).
+  OpResult emitUnary(BinaryenOp op, llvm::Value *value);
+  OpResult emitBinary(BinaryenOp op, llvm::Value *lhs, llvm::Value *rhs);
+  OpResult emitLoad(BinaryenExpressionRef expr, llvm::Value *address);
+  OpResult emitStore(BinaryenExpressionRef expr, llvm::Value *address,
+                     llvm::Value *value);
+  OpResult emitMemorySize();
+  OpResult emitMemoryGrow(llvm::Value *delta);
+
+private:
+  struct Label {
+    llvm::BasicBlock *target;
+    llvm::AllocaInst *result; // null when the branch carries no value
+  };
+
+  OpResult emit(BinaryenExpressionRef expr);
+  OpResult emitExpression(BinaryenExpressionRef expr);
+  OpResult emitBlock(BinaryenExpressionRef expr);
+  OpResult emitLoop(BinaryenExpressionRef expr);
+  OpResult emitIf(BinaryenExpressionRef expr);
+  OpResult emitBreak(BinaryenExpressionRef expr);
+  OpResult emitSwitch(BinaryenExpressionRef expr);
+  OpResult emitReturn(BinaryenExpressionRef expr);
+  OpResult emitCall(BinaryenExpressionRef expr);
+  OpResult emitSelect(BinaryenExpressionRef expr);
+  OpResult emitLocalSet(BinaryenExpressionRef expr);
+  OpResult emitGlobalGet(BinaryenExpressionRef expr);
+  OpResult emitGlobalSet(BinaryenExpressionRef expr);
+  OpResult emitConst(BinaryenExpressionRef expr);
+
+  using Values = llvm::ArrayRef<llvm::Value *>;
+  // Emits the operands in order, then op(values), unless an operand never
+  // returns (its type is unreachable): then the operator is dead code.
+  OpResult withOperands(llvm::ArrayRef<BinaryenExpressionRef> exprs,
+                        llvm::function_ref<OpResult(Values)> op);
+  OpResult emitIfArms(BinaryenExpressionRef expr, llvm::Value *condition);
+  // Continues in a fresh block with no predecessors after a terminator.
+  void startDeadBlock();
+  llvm::Value *globalPointer(uint32_t index);
+  Expected<llvm::AllocaInst *> resultSlot(BinaryenType type,
+                                          const char *name);
+  // Passes `value` to the label's result slot; returns the branch target.
+  Expected<llvm::BasicBlock *> branchTo(const char *label, llvm::Value *value);
+
+  uint32_t index_;
+  BinaryenFunctionRef function_;
+  llvm::Function *llvmFunction_;
+  std::vector<llvm::AllocaInst *> locals_;
+  std::vector<llvm::Type *> localTypes_;
+  llvm::StringMap<Label> labels_;
+  llvm::BasicBlock *returnBlock_ = nullptr;
+  llvm::AllocaInst *returnSlot_ = nullptr;
+  llvm::DenseMap<unsigned, llvm::BasicBlock *> trapBlocks_;
+  unsigned depth_ = 0;
+};
+
+// Wasm text names of operators, for error messages ("f32.add").
+std::string unaryOpName(BinaryenOp op);
+std::string binaryOpName(BinaryenOp op);
+const char *expressionName(BinaryenExpressionId id);
+
+} // namespace nomos::compiler

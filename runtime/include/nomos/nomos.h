@@ -1,0 +1,10 @@
+// Nomos: run programs that change their own code, sandboxed and metered.
+#pragma once
+
+#include <nomos/bytes.h>
+#include <nomos/encode.h>
+#include <nomos/engine.h>
+#include <nomos/error.h>
+#include <nomos/store.h>
+#include <nomos/value.h>
+#include <nomos/vm.h>

@@ -1,0 +1,77 @@
+// A VM: a program (its current code), its store and its limits.
+#pragma once
+
+#include <nomos/bytes.h>
+#include <nomos/engine.h>
+#include <nomos/error.h>
+#include <nomos/store.h>
+#include <nomos/value.h>
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace nomos {
+
+struct Limits {
+  // Linear memory, in 64 KiB pages; memory.grow past it fails (returns -1).
+  uint32_t memoryPages = 16384; // 1 GiB
+  // Wasm frames on the stack at once, children included. Deterministic: the
+  // same program exhausts it at the same point on every machine.
+  uint32_t callDepth = 5000;
+  // Children inside children.
+  uint32_t childDepth = 8;
+  // Child handles open at once in one call.
+  uint32_t openChildren = 64;
+};
+
+struct VMOptions {
+  std::shared_ptr<Engine> engine; // created with defaults when null
+  std::shared_ptr<Store> store;   // a MemoryStore when null
+  Limits limits;
+};
+
+struct CallResult {
+  std::vector<Value> results;
+  std::vector<std::string> logs; // lines the guest logged
+};
+
+struct ExportedFunction {
+  std::string name;
+  std::vector<ValueType> params;
+  std::vector<ValueType> results;
+};
+
+class NOMOS_API VM {
+public:
+  // Loads `code` (compiling it, or finding it in the engine's cache).
+  static Expected<VM> create(ByteView code, VMOptions options = {});
+  VM(VM &&) noexcept;
+  VM &operator=(VM &&) noexcept;
+  ~VM();
+
+  // The host's own writes commit at once.
+  void set(ByteView key, ByteView value);
+  std::optional<Bytes> get(ByteView key) const;
+  bool remove(ByteView key);
+
+  // Runs an exported function on a fresh instance of the current code. The
+  // call is a transaction: its writes commit when it returns normally and
+  // are discarded when it traps.
+  Expected<CallResult> call(std::string_view name,
+                            std::span<const Value> args = {});
+
+  std::vector<ExportedFunction> exports() const;
+  Store &store();
+  const Limits &limits() const;
+
+  struct Impl;
+
+private:
+  explicit VM(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace nomos

@@ -1,0 +1,21 @@
+#pragma once
+
+#include "jit.h"
+#include "module.h"
+
+#include <nomos/engine.h>
+
+#include <map>
+#include <mutex>
+
+namespace nomos {
+
+struct Engine::Impl {
+  EngineOptions options;
+  std::mutex mutex;
+  std::shared_ptr<Jit> jit; // started on first load
+  // Compiled modules by BLAKE3 of their code.
+  std::map<std::array<uint8_t, 32>, std::shared_ptr<const Module>> modules;
+};
+
+} // namespace nomos

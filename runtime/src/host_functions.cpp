@@ -1,0 +1,340 @@
+// The guest ABI's host side. Each import is a plain C function called by
+// generated code as fn(ctx, args...); its body runs inside hostCall, which
+// turns an Error into a trap only after every C++ object is destroyed.
+#include "host_functions.h"
+
+#include "instance.h"
+
+#include <nomos/abi.h>
+
+#include <array>
+#include <cstring>
+
+namespace nomos {
+namespace {
+
+using rt::VMContext;
+
+constexpr size_t kMaxLogLine = 4096;
+constexpr size_t kMaxLogLines = 1024;
+constexpr size_t kMaxAbortMessage = 4096;
+
+Instance &instanceOf(VMContext *ctx) {
+  return *static_cast<Instance *>(ctx->instance);
+}
+
+template <class Body> int64_t hostCall(VMContext *ctx, Body &&body) {
+  Instance &instance = instanceOf(ctx);
+  int64_t value = 0;
+  bool trapped = false;
+  try {
+    Expected<int64_t> result = body(instance);
+    if (result) {
+      value = *result;
+    } else {
+      instance.setTrap(std::move(result.error()));
+      trapped = true;
+    }
+  } catch (const std::exception &e) {
+    instance.setTrap(Error{ErrorKind::HostError,
+                           std::string("host function failed: ") + e.what(), {}});
+    trapped = true;
+  }
+  if (trapped)
+    instance.unwind();
+  return value;
+}
+
+// The guest memory range [offset, offset + length) as bytes, or a trap.
+Expected<ByteView> guestBytes(Instance &instance, uint32_t offset,
+                              uint32_t length, const char *what) {
+  uint8_t *data = instance.memoryRange(offset, length);
+  if (!data)
+    return makeError(ErrorKind::MemoryOutOfBounds,
+                     std::string("out of bounds memory access: ") + what +
+                         " at " + std::to_string(offset) + " (+" +
+                         std::to_string(length) + " bytes)");
+  return ByteView(data, length);
+}
+
+// Copies min(value size, capacity) bytes to guest memory; returns the size.
+Expected<int64_t> copyOut(Instance &instance, const Bytes &value, uint32_t out,
+                          uint32_t capacity) {
+  uint32_t count = static_cast<uint32_t>(
+      std::min<size_t>(value.size(), capacity));
+  auto target = guestBytes(instance, out, count, "output buffer");
+  if (!target)
+    return tl::unexpected(target.error());
+  if (count)
+    std::memcpy(const_cast<uint8_t *>(target->data()), value.data(), count);
+  return static_cast<int64_t>(value.size());
+}
+
+ChildHandle *findChild(CallContext &call, int32_t handle) {
+  if (handle < 0 || size_t(handle) >= call.children.size())
+    return nullptr;
+  return call.children[handle].get();
+}
+
+// ---- own store -------------------------------------------------------------
+
+int32_t host_read(VMContext *ctx, int32_t key, int32_t keyLen, int32_t out,
+                  int32_t capacity) {
+  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    auto k = guestBytes(in, key, keyLen, "key");
+    if (!k)
+      return tl::unexpected(k.error());
+    auto value = in.call().transaction.get(ownKey(in.call().prefix, *k));
+    if (!value)
+      return NOMOS_ERR_NOT_FOUND;
+    return copyOut(in, *value, out, capacity);
+  }));
+}
+
+void host_write(VMContext *ctx, int32_t key, int32_t keyLen, int32_t value,
+                int32_t valueLen) {
+  hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    auto k = guestBytes(in, key, keyLen, "key");
+    if (!k)
+      return tl::unexpected(k.error());
+    auto v = guestBytes(in, value, valueLen, "value");
+    if (!v)
+      return tl::unexpected(v.error());
+    in.call().transaction.set(ownKey(in.call().prefix, *k), *v);
+    return 0;
+  });
+}
+
+int32_t host_remove(VMContext *ctx, int32_t key, int32_t keyLen) {
+  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    auto k = guestBytes(in, key, keyLen, "key");
+    if (!k)
+      return tl::unexpected(k.error());
+    return in.call().transaction.remove(ownKey(in.call().prefix, *k)) ? 1 : 0;
+  }));
+}
+
+// ---- children --------------------------------------------------------------
+
+int32_t host_child_new(VMContext *ctx, int32_t codeKey, int32_t codeKeyLen,
+                       int32_t storeKey, int32_t storeKeyLen, int64_t gas,
+                       int64_t storage) {
+  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    CallContext &call = in.call();
+    auto codeKeyBytes = guestBytes(in, codeKey, codeKeyLen, "code key");
+    if (!codeKeyBytes)
+      return tl::unexpected(codeKeyBytes.error());
+    auto storeKeyBytes = guestBytes(in, storeKey, storeKeyLen, "store key");
+    if (!storeKeyBytes)
+      return tl::unexpected(storeKeyBytes.error());
+    if (call.childDepth + 1 > call.limits.childDepth)
+      return NOMOS_ERR_DEPTH;
+    if (gas < 0 || storage < 0)
+      return NOMOS_ERR_LIMIT;
+    auto code = call.transaction.get(ownKey(call.prefix, *codeKeyBytes));
+    if (!code)
+      return NOMOS_ERR_NOT_FOUND;
+    auto module = call.engine.load(*code);
+    if (!module) {
+      if (call.logs.size() < kMaxLogLines)
+        call.logs.push_back("child_new: invalid code: " +
+                            module.error().toString());
+      return NOMOS_ERR_INVALID_CODE;
+    }
+    auto child = std::make_unique<ChildHandle>(
+        ChildHandle{*module, childPrefix(call.prefix, *storeKeyBytes), gas,
+                    storage});
+    size_t open = 0;
+    std::optional<size_t> freeSlot;
+    for (size_t i = 0; i < call.children.size(); ++i) {
+      if (call.children[i])
+        ++open;
+      else if (!freeSlot)
+        freeSlot = i;
+    }
+    if (open >= call.limits.openChildren)
+      return NOMOS_ERR_TOO_MANY;
+    if (!freeSlot) {
+      freeSlot = call.children.size();
+      call.children.emplace_back();
+    }
+    call.children[*freeSlot] = std::move(child);
+    return static_cast<int64_t>(*freeSlot);
+  }));
+}
+
+int32_t host_child_set(VMContext *ctx, int32_t handle, int32_t key,
+                       int32_t keyLen, int32_t value, int32_t valueLen) {
+  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    auto k = guestBytes(in, key, keyLen, "key");
+    if (!k)
+      return tl::unexpected(k.error());
+    auto v = guestBytes(in, value, valueLen, "value");
+    if (!v)
+      return tl::unexpected(v.error());
+    ChildHandle *child = findChild(in.call(), handle);
+    if (!child)
+      return NOMOS_ERR_BAD_HANDLE;
+    in.call().transaction.set(ownKey(child->prefix, *k), *v);
+    return NOMOS_OK;
+  }));
+}
+
+int32_t host_child_get(VMContext *ctx, int32_t handle, int32_t key,
+                       int32_t keyLen, int32_t out, int32_t capacity) {
+  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    auto k = guestBytes(in, key, keyLen, "key");
+    if (!k)
+      return tl::unexpected(k.error());
+    ChildHandle *child = findChild(in.call(), handle);
+    if (!child)
+      return NOMOS_ERR_BAD_HANDLE;
+    auto value = in.call().transaction.get(ownKey(child->prefix, *k));
+    if (!value)
+      return NOMOS_ERR_NOT_FOUND;
+    return copyOut(in, *value, out, capacity);
+  }));
+}
+
+int32_t host_child_remove(VMContext *ctx, int32_t handle, int32_t key,
+                          int32_t keyLen) {
+  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    auto k = guestBytes(in, key, keyLen, "key");
+    if (!k)
+      return tl::unexpected(k.error());
+    ChildHandle *child = findChild(in.call(), handle);
+    if (!child)
+      return NOMOS_ERR_BAD_HANDLE;
+    return in.call().transaction.remove(ownKey(child->prefix, *k)) ? 1 : 0;
+  }));
+}
+
+// A nested transaction: a child that traps loses this call's writes, and
+// its parent gets the trap code and goes on.
+int32_t host_child_call(VMContext *ctx, int32_t handle, int32_t name,
+                        int32_t nameLen) {
+  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    auto exportName = guestBytes(in, name, nameLen, "export name");
+    if (!exportName)
+      return tl::unexpected(exportName.error());
+    CallContext &call = in.call();
+    ChildHandle *child = findChild(call, handle);
+    if (!child)
+      return NOMOS_ERR_BAD_HANDLE;
+    Transaction nested(call.transaction);
+    CallContext childCall{call.engine, nested, child->prefix, call.limits,
+                          call.childDepth + 1, in.context().callDepth,
+                          call.logs, {}};
+    std::string_view nameText(reinterpret_cast<const char *>(exportName->data()),
+                              exportName->size());
+    auto result = runProgram(child->module, childCall, nameText, {});
+    if (result) {
+      nested.commit();
+      return NOMOS_TRAP_NONE;
+    }
+    const Error &error = result.error();
+    if (error.isTrap())
+      return static_cast<int64_t>(error.kind);
+    if (error.kind == ErrorKind::UnknownExport ||
+        error.kind == ErrorKind::BadArguments)
+      return NOMOS_TRAP_UNKNOWN_EXPORT;
+    return NOMOS_TRAP_HOST_ERROR;
+  }));
+}
+
+void host_child_drop(VMContext *ctx, int32_t handle) {
+  hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    if (findChild(in.call(), handle))
+      in.call().children[handle].reset();
+    return 0;
+  });
+}
+
+// ---- log and abort ---------------------------------------------------------
+
+void host_log(VMContext *ctx, int32_t message, int32_t length) {
+  hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    auto text = guestBytes(in, message, length, "log message");
+    if (!text)
+      return tl::unexpected(text.error());
+    auto &logs = in.call().logs;
+    if (logs.size() < kMaxLogLines)
+      logs.emplace_back(reinterpret_cast<const char *>(text->data()),
+                        std::min(text->size(), kMaxLogLine));
+    return 0;
+  });
+}
+
+void host_abort(VMContext *ctx, int32_t message, int32_t length) {
+  hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+    auto text = guestBytes(in, message, length, "abort message");
+    if (!text)
+      return tl::unexpected(text.error());
+    return makeError(ErrorKind::GuestAbort,
+                     std::string(reinterpret_cast<const char *>(text->data()),
+                                 std::min(text->size(), kMaxAbortMessage)));
+  });
+}
+
+// ---- the table -------------------------------------------------------------
+
+// The wasm signature of a host function's C type, as in NOMOS_ABI_IMPORTS:
+// checked at compile time against the ABI header.
+template <class T> constexpr char typeCode() {
+  return std::is_same_v<T, int64_t> ? 'I' : 'i';
+}
+template <class R, class... A>
+constexpr bool signatureMatches(R (*)(VMContext *, A...), std::string_view sig) {
+  std::array<char, sizeof...(A) + 2> text{typeCode<A>()..., ':', '\0'};
+  std::string_view params(text.data(), sizeof...(A) + 1);
+  if (sig.substr(0, params.size()) != params)
+    return false;
+  std::string_view results = sig.substr(params.size());
+  if constexpr (std::is_void_v<R>)
+    return results.empty();
+  else
+    return results.size() == 1 && results[0] == typeCode<R>();
+}
+
+wasm::FuncType parseSignature(std::string_view sig) {
+  wasm::FuncType type;
+  bool results = false;
+  for (char c : sig) {
+    if (c == ':') {
+      results = true;
+      continue;
+    }
+    (results ? type.results : type.params)
+        .push_back(c == 'I' ? wasm::ValType::I64 : wasm::ValType::I32);
+  }
+  return type;
+}
+
+#define NOMOS_CHECK_SIGNATURE(name, sig)                                        \
+  static_assert(signatureMatches(&host_##name, sig),                            \
+                "host_" #name " does not match its signature in nomos/abi.h");
+NOMOS_ABI_IMPORTS(NOMOS_CHECK_SIGNATURE)
+#undef NOMOS_CHECK_SIGNATURE
+
+const std::vector<HostFunction> &hostFunctions() {
+  static const std::vector<HostFunction> table = {
+#define NOMOS_HOST_ENTRY(name, sig)                                             \
+  {NOMOS_IMPORT_MODULE, #name, parseSignature(sig),                             \
+   reinterpret_cast<void *>(&host_##name)},
+      NOMOS_ABI_IMPORTS(NOMOS_HOST_ENTRY)
+#undef NOMOS_HOST_ENTRY
+  };
+  return table;
+}
+
+} // namespace
+
+const HostFunction *findHostFunction(std::string_view module,
+                                     std::string_view name) {
+  for (const HostFunction &fn : hostFunctions())
+    if (fn.module == module && fn.name == name)
+      return &fn;
+  return nullptr;
+}
+
+} // namespace nomos

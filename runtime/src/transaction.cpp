@@ -1,0 +1,53 @@
+#include "transaction.h"
+
+namespace nomos {
+
+std::optional<Bytes> Transaction::get(ByteView key) const {
+  auto found = writes_.find(key);
+  if (found != writes_.end())
+    return found->second;
+  return parent_ ? parent_->get(key) : base_->get(key);
+}
+
+void Transaction::set(ByteView key, ByteView value) {
+  writes_.insert_or_assign(key.bytes(), value.bytes());
+}
+
+bool Transaction::remove(ByteView key) {
+  bool existed = get(key).has_value();
+  writes_.insert_or_assign(key.bytes(), std::nullopt);
+  return existed;
+}
+
+void Transaction::commit() {
+  for (auto &[key, value] : writes_) {
+    if (parent_) {
+      parent_->writes_.insert_or_assign(key, std::move(value));
+      continue;
+    }
+    if (value)
+      base_->set(key, *value);
+    else
+      base_->remove(key);
+  }
+  writes_.clear();
+}
+
+Bytes ownKey(ByteView prefix, ByteView key) {
+  Bytes out = prefix.bytes();
+  out.push_back(0x00);
+  out.insert(out.end(), key.begin(), key.end());
+  return out;
+}
+
+Bytes childPrefix(ByteView prefix, ByteView storeKey) {
+  Bytes out = prefix.bytes();
+  out.push_back(0x01);
+  uint32_t size = static_cast<uint32_t>(storeKey.size());
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<uint8_t>(size >> (8 * i)));
+  out.insert(out.end(), storeKey.begin(), storeKey.end());
+  return out;
+}
+
+} // namespace nomos

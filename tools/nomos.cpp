@@ -1,0 +1,247 @@
+// nomos: the command-line tool.
+//   nomos demo
+//   nomos call MODULE.wasm EXPORT [ARGS...] [--set KEY=VALUE]... [--get KEY[=TYPE]]... [--json]
+// Exit codes: 0 success, 1 the call trapped, 2 bad usage or a bad module.
+#include "demo.h"
+#include "json.h"
+
+#include <nomos/nomos.h>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+
+namespace nomos::cli {
+namespace {
+
+constexpr int kExitTrap = 1;
+constexpr int kExitUsage = 2;
+
+int usageError(const std::string &message) {
+  std::fprintf(stderr, "nomos: %s\n", message.c_str());
+  return kExitUsage;
+}
+
+Expected<Bytes> readFile(const std::string &path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file)
+    return makeError(ErrorKind::IoError, "cannot read " + path);
+  return Bytes(std::istreambuf_iterator<char>(file), {});
+}
+
+Expected<Bytes> parseHex(std::string_view hex) {
+  if (hex.size() % 2 != 0)
+    return makeError(ErrorKind::BadArguments,
+                     "hex value has an odd number of digits");
+  Bytes out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    auto digit = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0)
+      return makeError(ErrorKind::BadArguments,
+                       "\"" + std::string(hex) + "\" is not hex");
+    out.push_back(static_cast<uint8_t>(hi * 16 + lo));
+  }
+  return out;
+}
+
+// VALUE in --set KEY=VALUE: i32:N, i64:N (bincode: little-endian), str:TEXT
+// (the text's bytes), hex:BYTES or file:PATH.
+Expected<Bytes> parseStoredValue(std::string_view text) {
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos)
+    return makeError(ErrorKind::BadArguments,
+                     "value \"" + std::string(text) +
+                         "\" needs a type: i32:N, i64:N, str:TEXT, hex:BYTES "
+                         "or file:PATH");
+  std::string_view type = text.substr(0, colon), rest = text.substr(colon + 1);
+  if (type == "i32" || type == "i64") {
+    auto value = parseValue(type == "i32" ? ValueType::I32 : ValueType::I64, rest);
+    if (!value)
+      return tl::unexpected(value.error());
+    return type == "i32" ? encode<int32_t>(value->asI32())
+                         : encode<int64_t>(value->asI64());
+  }
+  if (type == "str")
+    return ByteView(rest).bytes();
+  if (type == "hex")
+    return parseHex(rest);
+  if (type == "file")
+    return readFile(std::string(rest));
+  return makeError(ErrorKind::BadArguments,
+                   "unknown value type \"" + std::string(type) +
+                       "\" (use i32, i64, str, hex or file)");
+}
+
+std::string hexOf(const Bytes &bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : bytes) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+// A gotten value in the --set syntax: as TYPE when asked and it fits.
+std::string formatStoredValue(const Bytes &bytes, std::string_view type) {
+  if (type == "i32")
+    if (auto v = decode<int32_t>(bytes))
+      return "i32:" + std::to_string(*v);
+  if (type == "i64")
+    if (auto v = decode<int64_t>(bytes))
+      return "i64:" + std::to_string(*v);
+  if (type == "str")
+    return "str:" + std::string(bytes.begin(), bytes.end());
+  return "hex:" + hexOf(bytes);
+}
+
+struct CallOptions {
+  std::string module;
+  std::string exportName;
+  std::vector<std::string> args;
+  std::vector<std::string> sets;
+  std::vector<std::string> gets;
+  bool json = false;
+  unsigned optLevel = 2;
+};
+
+struct Gotten {
+  std::string key;
+  std::optional<std::string> value;
+};
+
+void printReport(const CallOptions &options, const Expected<CallResult> &result,
+                 const std::vector<Gotten> &gotten) {
+  if (!options.json) {
+    if (result) {
+      for (const Value &value : result->results)
+        std::printf("%s\n", toString(value).c_str());
+      for (const std::string &line : result->logs)
+        std::printf("log: %s\n", line.c_str());
+    } else {
+      std::fprintf(stderr, "nomos: trap: %s\n", result.error().toString().c_str());
+    }
+    for (const Gotten &g : gotten)
+      std::printf("%s = %s\n", g.key.c_str(),
+                  g.value ? g.value->c_str() : "(absent)");
+    return;
+  }
+  std::string out = "{\"export\":" + jsonString(options.exportName) + ",\"results\":[";
+  if (result)
+    for (size_t i = 0; i < result->results.size(); ++i)
+      out += (i ? "," : "") + toString(result->results[i]);
+  out += "],\"trap\":";
+  if (result)
+    out += "null";
+  else
+    out += "{\"kind\":" + jsonString(errorKindName(result.error().kind)) +
+           ",\"message\":" + jsonString(result.error().message) + "}";
+  out += ",\"logs\":[";
+  if (result)
+    for (size_t i = 0; i < result->logs.size(); ++i)
+      out += (i ? "," : "") + jsonString(result->logs[i]);
+  out += "],\"get\":{";
+  for (size_t i = 0; i < gotten.size(); ++i)
+    out += (i ? "," : "") + jsonString(gotten[i].key) + ":" +
+           (gotten[i].value ? jsonString(*gotten[i].value) : "null");
+  out += "}}";
+  std::printf("%s\n", out.c_str());
+}
+
+int runCall(const CallOptions &options) {
+  auto code = readFile(options.module);
+  if (!code)
+    return usageError(code.error().message);
+  auto engine = std::make_shared<Engine>(EngineOptions{options.optLevel});
+  auto vm = VM::create(*code, {.engine = engine});
+  if (!vm)
+    return usageError(options.module + ": " + vm.error().toString());
+
+  for (const std::string &set : options.sets) {
+    size_t eq = set.find('=');
+    if (eq == std::string::npos)
+      return usageError("--set takes KEY=VALUE, got \"" + set + "\"");
+    auto value = parseStoredValue(std::string_view(set).substr(eq + 1));
+    if (!value)
+      return usageError("--set " + set + ": " + value.error().message);
+    vm->set(set.substr(0, eq), *value);
+  }
+
+  std::vector<Value> args;
+  for (const ExportedFunction &fn : vm->exports()) {
+    if (fn.name != options.exportName)
+      continue;
+    if (fn.params.size() != options.args.size())
+      return usageError(fn.name + " takes " + std::to_string(fn.params.size()) +
+                        " argument(s), " + std::to_string(options.args.size()) +
+                        " given");
+    for (size_t i = 0; i < fn.params.size(); ++i) {
+      auto value = parseValue(fn.params[i], options.args[i]);
+      if (!value)
+        return usageError(value.error().message);
+      args.push_back(*value);
+    }
+  }
+
+  auto result = vm->call(options.exportName, args);
+  if (!result && !result.error().isTrap())
+    return usageError(result.error().toString());
+
+  std::vector<Gotten> gotten;
+  for (const std::string &get : options.gets) {
+    size_t eq = get.find('=');
+    std::string key = get.substr(0, eq);
+    std::string type = eq == std::string::npos ? "" : get.substr(eq + 1);
+    auto value = vm->get(key);
+    gotten.push_back(
+        {key, value ? std::optional(formatStoredValue(*value, type)) : std::nullopt});
+  }
+  printReport(options, result, gotten);
+  return result ? 0 : kExitTrap;
+}
+
+} // namespace
+} // namespace nomos::cli
+
+int main(int argc, char **argv) {
+  using namespace nomos::cli;
+  CLI::App app{"nomos: run sandboxed, self-upgrading WebAssembly programs"};
+  app.set_version_flag("--version", "nomos 0.1.0");
+  app.require_subcommand(1);
+
+  app.add_subcommand("demo", "run the seed example (counter and doubler)");
+
+  CallOptions call;
+  CLI::App *callCommand =
+      app.add_subcommand("call", "call an exported function of a module");
+  callCommand->add_option("module", call.module, "the .wasm file")->required();
+  callCommand->add_option("export", call.exportName, "the exported function")
+      ->required();
+  callCommand->add_option("args", call.args, "arguments (integers)");
+  callCommand->add_option("--set", call.sets,
+                          "KEY=VALUE written before the call; VALUE is i32:N, "
+                          "i64:N, str:TEXT, hex:BYTES or file:PATH");
+  callCommand->add_option("--get", call.gets,
+                          "KEY[=i32|i64|str|hex] printed after the call");
+  callCommand->add_flag("--json", call.json, "print one JSON object");
+  callCommand->add_option("-O,--opt-level", call.optLevel, "LLVM optimization level")
+      ->check(CLI::Range(0, 3));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError &e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  if (app.got_subcommand("demo"))
+    return runDemo();
+  return runCall(call);
+}
