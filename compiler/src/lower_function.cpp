@@ -226,6 +226,24 @@ OpResult FunctionLowering::emitExpression(BinaryenExpressionRef expr) {
     return withOperands(
         {BinaryenStoreGetPtr(expr), BinaryenStoreGetValue(expr)},
         [&](Values v) { return emitStore(expr, v[0], v[1]); });
+  if (id == BinaryenCallIndirectId())
+    return emitCallIndirect(expr);
+  if (id == BinaryenRefNullId() || id == BinaryenRefIsId() ||
+      id == BinaryenRefFuncId() || id == BinaryenTableGetId() ||
+      id == BinaryenTableSetId() || id == BinaryenTableSizeId() ||
+      id == BinaryenTableGrowId() || id == BinaryenMemoryInitId() ||
+      id == BinaryenDataDropId())
+    return emitReferenceOp(expr);
+  if (id == BinaryenMemoryCopyId())
+    return withOperands({BinaryenMemoryCopyGetDest(expr),
+                         BinaryenMemoryCopyGetSource(expr),
+                         BinaryenMemoryCopyGetSize(expr)},
+                        [&](Values v) { return emitMemoryCopy(v[0], v[1], v[2]); });
+  if (id == BinaryenMemoryFillId())
+    return withOperands({BinaryenMemoryFillGetDest(expr),
+                         BinaryenMemoryFillGetValue(expr),
+                         BinaryenMemoryFillGetSize(expr)},
+                        [&](Values v) { return emitMemoryFill(v[0], v[1], v[2]); });
   if (id == BinaryenMemorySizeId())
     return emitMemorySize();
   if (id == BinaryenMemoryGrowId())
@@ -435,11 +453,18 @@ OpResult FunctionLowering::emitLocalSet(BinaryenExpressionRef expr) {
                       });
 }
 
+// Globals are reached through a pointer each: an imported global is the
+// exporter's storage.
 llvm::Value *FunctionLowering::globalPointer(uint32_t index) {
-  llvm::Value *globals =
-      loadContextField(rt::kGlobals, llvm::PointerType::getUnqual(m.ctx));
-  return b.CreateConstGEP1_64(b.getInt8Ty(), globals,
-                              uint64_t(index) * sizeof(rt::GlobalSlot));
+  auto *ptr = llvm::PointerType::getUnqual(m.ctx);
+  llvm::Value *globals = loadContextField(rt::kGlobals, ptr);
+  return b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, globals, index));
+}
+
+llvm::Value *FunctionLowering::memorySize() {
+  llvm::Value *memory =
+      loadContextField(rt::kMemory, llvm::PointerType::getUnqual(m.ctx));
+  return b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(m.memoryType, memory, 1));
 }
 
 OpResult FunctionLowering::emitGlobalGet(BinaryenExpressionRef expr) {
@@ -466,10 +491,10 @@ OpResult FunctionLowering::emitConst(BinaryenExpressionRef expr) {
     return b.getInt32(uint32_t(BinaryenConstGetValueI32(expr)));
   if (type == BinaryenTypeInt64())
     return b.getInt64(uint64_t(BinaryenConstGetValueI64(expr)));
-  const char *name = type == BinaryenTypeFloat32()   ? "f32.const"
-                     : type == BinaryenTypeFloat64() ? "f64.const"
-                     : type == BinaryenTypeVec128()  ? "v128.const"
-                                                     : "a reference constant";
+  if (type == BinaryenTypeFloat32() || type == BinaryenTypeFloat64())
+    return floatConstant(m.ctx, expr);
+  const char *name =
+      type == BinaryenTypeVec128() ? "v128.const" : "a reference constant";
   return makeError(ErrorKind::Unsupported,
                    std::string("instruction ") + name + " is not supported yet");
 }

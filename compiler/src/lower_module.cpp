@@ -12,9 +12,12 @@ ModuleLowering::ModuleLowering(const metering::LoadedModule &input,
   auto *ptr = llvm::PointerType::getUnqual(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
   auto *i64 = llvm::Type::getInt64Ty(ctx);
-  // Mirrors rt::VMContext field by field (runtime_abi.h).
+  // Mirror rt::VMContext field by field (runtime_abi.h).
   vmContextType = llvm::StructType::create(
-      ctx, {ptr, i64, ptr, ptr, i32, i32, ptr}, "VMContext");
+      ctx, {ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, ptr}, "VMContext");
+  memoryType = llvm::StructType::create(ctx, {ptr, i64}, "Memory");
+  tableType = llvm::StructType::create(ctx, {ptr, i32, i32}, "Table");
+  funcRefType = llvm::StructType::create(ctx, {ptr, ptr, i32}, "FuncRef");
   importSlotType = llvm::StructType::create(ctx, {ptr, ptr}, "ImportSlot");
 }
 
@@ -25,16 +28,21 @@ Expected<llvm::Type *> ModuleLowering::lowerType(BinaryenType type) const {
     return llvm::Type::getInt64Ty(ctx);
   if (type == BinaryenTypeNone())
     return llvm::Type::getVoidTy(ctx);
-  if (type == BinaryenTypeFloat32() || type == BinaryenTypeFloat64())
-    return makeError(ErrorKind::Unsupported,
-                     "floating-point values are not supported yet");
+  if (type == BinaryenTypeFloat32())
+    return llvm::Type::getFloatTy(ctx);
+  if (type == BinaryenTypeFloat64())
+    return llvm::Type::getDoubleTy(ctx);
   if (type == BinaryenTypeVec128())
     return makeError(ErrorKind::Unsupported, "v128 values are not supported yet");
+  // References are 64-bit: a FuncRef* (funcref) or the host's value
+  // (externref); 0 is null.
+  if (type == BinaryenTypeFuncref() || type == BinaryenTypeExternref())
+    return llvm::Type::getInt64Ty(ctx);
   if (BinaryenTypeArity(type) > 1)
     return makeError(ErrorKind::Unsupported,
                      "multiple values (multi-value) are not supported yet");
   return makeError(ErrorKind::Unsupported,
-                   "reference values are not supported yet");
+                   "this reference type is not supported");
 }
 
 Expected<llvm::FunctionType *>
@@ -70,6 +78,27 @@ void ModuleLowering::declareRuntimeFunctions() {
       llvm::Function::Create(growType, llvm::Function::ExternalLinkage,
                              rt::kMemoryGrowFunction, *module);
   memoryGrowFunction->addFnAttr(llvm::Attribute::NoUnwind);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *voidType = llvm::Type::getVoidTy(ctx);
+  auto declare = [&](const char *name, llvm::Type *result,
+                     llvm::ArrayRef<llvm::Type *> params) {
+    auto *fn = llvm::Function::Create(
+        llvm::FunctionType::get(result, params, false),
+        llvm::Function::ExternalLinkage, name, *module);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    return fn;
+  };
+  tableGetFunction = declare(rt::kTableGetFunction, i64, {ptr, i32, i32});
+  tableSetFunction = declare(rt::kTableSetFunction, voidType, {ptr, i32, i32, i64});
+  tableGrowFunction = declare(rt::kTableGrowFunction, i32, {ptr, i32, i64, i32});
+  memoryInitFunction =
+      declare(rt::kMemoryInitFunction, voidType, {ptr, i32, i32, i32, i32});
+  dataDropFunction = declare(rt::kDataDropFunction, voidType, {ptr, i32});
+  auto *hostCallType = llvm::FunctionType::get(
+      llvm::Type::getVoidTy(ctx), {ptr, i32, ptr}, false);
+  hostCallFunction =
+      llvm::Function::Create(hostCallType, llvm::Function::ExternalLinkage,
+                             rt::kHostCallFunction, *module);
 }
 
 Expected<void> ModuleLowering::declareFunctions() {
@@ -98,6 +127,12 @@ Expected<void> ModuleLowering::declareFunctions() {
     llvmFn->addFnAttr(llvm::Attribute::NoUnwind);
     functions[i] = llvmFn;
   }
+  for (uint32_t i = 0; i < BinaryenGetNumTables(wasm); ++i)
+    tableIndex[BinaryenTableGetName(BinaryenGetTableByIndex(wasm, i))] = i;
+  // call_indirect names a signature: any type index of that structure has
+  // the same canonical id at run time.
+  for (uint32_t i = 0; i < input.info.types.size(); ++i)
+    signatureIndex.try_emplace(signatureKey(input.info.types[i]), i);
   uint32_t globals = BinaryenGetNumGlobals(wasm);
   for (uint32_t i = 0; i < globals; ++i)
     globalIndex[BinaryenGlobalGetName(BinaryenGetGlobalByIndex(wasm, i))] = i;
@@ -120,8 +155,16 @@ llvm::Value *ModuleLowering::emitCall(llvm::IRBuilder<> &builder,
       builder.CreateGEP(importSlotType, imports, builder.getInt32(index));
   llvm::Value *fn =
       builder.CreateLoad(ptr, builder.CreateStructGEP(importSlotType, slot, 0));
-  callArgs[0] =
+  llvm::Value *calleeCtx =
       builder.CreateLoad(ptr, builder.CreateStructGEP(importSlotType, slot, 1));
+  // The callee may be another instance: it continues this instance's frame
+  // count, so the call-depth limit holds across instances.
+  auto *i32 = builder.getInt32Ty();
+  llvm::Value *depth = builder.CreateLoad(
+      i32, builder.CreateStructGEP(vmContextType, vmctx, rt::kCallDepth));
+  builder.CreateStore(
+      depth, builder.CreateStructGEP(vmContextType, calleeCtx, rt::kCallDepth));
+  callArgs[0] = calleeCtx;
   return builder.CreateCall(functionTypes[index], fn, callArgs);
 }
 
@@ -150,6 +193,57 @@ void ModuleLowering::emitInvokeThunk(uint32_t index) {
   builder.CreateRetVoid();
 }
 
+// T nomos_host_adapter_N(VMContext *ctx, args...): spills the arguments to
+// value slots and lets the runtime call import N's host callback.
+llvm::Function *ModuleLowering::emitHostAdapter(uint32_t index) {
+  llvm::FunctionType *type = functionTypes[index];
+  auto *adapter = llvm::Function::Create(
+      type, llvm::Function::InternalLinkage,
+      "nomos_host_adapter_" + std::to_string(index), *module);
+  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", adapter));
+  unsigned params = type->getNumParams() - 1;
+  unsigned slots = std::max(params, 1u);
+  auto *slotType = llvm::ArrayType::get(builder.getInt8Ty(), sizeof(rt::ValueSlot));
+  llvm::AllocaInst *buffer =
+      builder.CreateAlloca(slotType, builder.getInt32(slots), "slots");
+  buffer->setAlignment(llvm::Align(16));
+  for (unsigned i = 0; i < params; ++i)
+    builder.CreateStore(adapter->getArg(i + 1),
+                        builder.CreateConstGEP1_32(slotType, buffer, i));
+  builder.CreateCall(hostCallFunction,
+                     {adapter->getArg(0), builder.getInt32(index), buffer});
+  if (type->getReturnType()->isVoidTy())
+    builder.CreateRetVoid();
+  else
+    builder.CreateRet(builder.CreateLoad(type->getReturnType(), buffer));
+  return adapter;
+}
+
+// A constant array of function pointers, exported under `name`.
+void ModuleLowering::emitPointerTable(const char *name,
+                                      llvm::ArrayRef<llvm::Constant *> entries) {
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  auto *type = llvm::ArrayType::get(ptr, entries.size());
+  new llvm::GlobalVariable(*module, type, true,
+                           llvm::GlobalValue::ExternalLinkage,
+                           llvm::ConstantArray::get(type, entries), name);
+}
+
+void ModuleLowering::emitFunctionTables() {
+  auto *null = llvm::ConstantPointerNull::get(llvm::PointerType::getUnqual(ctx));
+  std::vector<llvm::Constant *> entries, adapters;
+  for (uint32_t i = 0; i < functions.size(); ++i) {
+    if (functions[i]) {
+      entries.push_back(functions[i]);
+      continue;
+    }
+    entries.push_back(null);
+    adapters.push_back(emitHostAdapter(i));
+  }
+  emitPointerTable(rt::kFunctionTable, entries);
+  emitPointerTable(rt::kHostAdapterTable, adapters);
+}
+
 Expected<std::unique_ptr<llvm::Module>> ModuleLowering::run() {
   declareRuntimeFunctions();
   if (auto declared = declareFunctions(); !declared)
@@ -168,6 +262,7 @@ Expected<std::unique_ptr<llvm::Module>> ModuleLowering::run() {
   for (uint32_t i = 0; i < functions.size(); ++i)
     if (needsThunk[i])
       emitInvokeThunk(i);
+  emitFunctionTables();
 
   std::string problems;
   llvm::raw_string_ostream stream(problems);

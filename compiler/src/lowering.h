@@ -13,6 +13,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -31,13 +32,25 @@ public:
   std::unique_ptr<llvm::Module> module;
   llvm::StructType *vmContextType = nullptr;
   llvm::StructType *importSlotType = nullptr;
+  llvm::StructType *memoryType = nullptr;
+  llvm::StructType *tableType = nullptr;   // rt::Table
+  llvm::StructType *funcRefType = nullptr; // rt::FuncRef
   llvm::Function *trapFunction = nullptr;
   llvm::Function *memoryGrowFunction = nullptr;
+  llvm::Function *hostCallFunction = nullptr;
+  llvm::Function *tableGetFunction = nullptr;
+  llvm::Function *tableSetFunction = nullptr;
+  llvm::Function *tableGrowFunction = nullptr;
+  llvm::Function *memoryInitFunction = nullptr;
+  llvm::Function *dataDropFunction = nullptr;
   // By wasm function index; imported functions have none.
   std::vector<llvm::Function *> functions;
   std::vector<llvm::FunctionType *> functionTypes; // all, imports included
   llvm::StringMap<uint32_t> functionIndex;          // Binaryen name -> index
   llvm::StringMap<uint32_t> globalIndex;            // Binaryen name -> index
+  llvm::StringMap<uint32_t> tableIndex;             // Binaryen name -> index
+  // Signature ("params:results" in value-type bytes) -> a type index.
+  std::map<std::string, uint32_t> signatureIndex;
 
   Expected<llvm::Type *> lowerType(BinaryenType type) const;
   Expected<llvm::FunctionType *> lowerSignature(BinaryenType params,
@@ -51,6 +64,10 @@ private:
   Expected<void> declareFunctions();
   void declareRuntimeFunctions();
   void emitInvokeThunk(uint32_t index);
+  llvm::Function *emitHostAdapter(uint32_t index);
+  void emitPointerTable(const char *name,
+                        llvm::ArrayRef<llvm::Constant *> entries);
+  void emitFunctionTables();
 };
 
 // The result of lowering one operator, or the reason it can't be.
@@ -72,6 +89,8 @@ public:
   // Loads a field of the instance context.
   llvm::Value *loadContextField(rt::VMContextField field, llvm::Type *type);
   llvm::Value *contextFieldPointer(rt::VMContextField field);
+  // The current size of memory 0 in bytes (it changes as memory grows).
+  llvm::Value *memorySize();
 
   // Operator families (operators.cpp).
   OpResult emitUnary(BinaryenOp op, llvm::Value *value);
@@ -81,6 +100,25 @@ public:
                      llvm::Value *value);
   OpResult emitMemorySize();
   OpResult emitMemoryGrow(llvm::Value *delta);
+  OpResult emitMemoryCopy(llvm::Value *dest, llvm::Value *source,
+                          llvm::Value *size);
+  OpResult emitMemoryFill(llvm::Value *dest, llvm::Value *value,
+                          llvm::Value *size);
+  // Effective address of [address, address + size) in memory 0, after a
+  // bounds check (both i32 wasm values, or i64 already extended).
+  llvm::Value *checkedRange(llvm::Value *address, llvm::Value *size);
+
+  // Reference types and tables (reference_operators.cpp).
+  OpResult emitReferenceOp(BinaryenExpressionRef expr);
+  OpResult emitCallIndirect(BinaryenExpressionRef expr);
+  llvm::Value *tablePointer(uint32_t index);
+  // Floating-point operators (float_operators.cpp).
+  OpResult emitFloatUnary(BinaryenOp op, llvm::Value *value);
+  OpResult emitFloatBinary(BinaryenOp op, llvm::Value *lhs, llvm::Value *rhs);
+  // A NaN result becomes the canonical NaN (determinism).
+  llvm::Value *canonicalizeNaN(llvm::Value *value);
+  llvm::Value *emitTrappingTrunc(llvm::Value *value, llvm::Type *resultType,
+                                 bool isSigned);
 
 private:
   struct Label {
@@ -129,9 +167,17 @@ private:
   unsigned depth_ = 0;
 };
 
+// A signature as a string key, for ModuleLowering::signatureIndex.
+std::string signatureKey(const wasm::FuncType &type);
+std::string signatureKey(BinaryenType params, BinaryenType results);
+
 // Wasm text names of operators, for error messages ("f32.add").
 std::string unaryOpName(BinaryenOp op);
 std::string binaryOpName(BinaryenOp op);
 const char *expressionName(BinaryenExpressionId id);
+// The name of a floating-point operator, or null if `op` is not one.
+const char *floatOpName(BinaryenOp op, bool binary);
+// An f32.const or f64.const with its exact bits (NaN payloads included).
+llvm::Constant *floatConstant(llvm::LLVMContext &ctx, BinaryenExpressionRef expr);
 
 } // namespace nomos::compiler

@@ -88,38 +88,12 @@ const OpTable &binaryOps() {
   return table;
 }
 
-// Names of operators Nomos does not lower yet, for the error message.
-const llvm::DenseMap<BinaryenOp, const char *> &otherOpNames() {
-  static const llvm::DenseMap<BinaryenOp, const char *> table = [] {
-    llvm::DenseMap<BinaryenOp, const char *> t;
-    t[BinaryenNegFloat32()] = "f32.neg";
-    t[BinaryenAbsFloat32()] = "f32.abs";
-    t[BinaryenSqrtFloat32()] = "f32.sqrt";
-    t[BinaryenNegFloat64()] = "f64.neg";
-    t[BinaryenAbsFloat64()] = "f64.abs";
-    t[BinaryenSqrtFloat64()] = "f64.sqrt";
-    t[BinaryenAddFloat32()] = "f32.add";
-    t[BinaryenSubFloat32()] = "f32.sub";
-    t[BinaryenMulFloat32()] = "f32.mul";
-    t[BinaryenDivFloat32()] = "f32.div";
-    t[BinaryenAddFloat64()] = "f64.add";
-    t[BinaryenSubFloat64()] = "f64.sub";
-    t[BinaryenMulFloat64()] = "f64.mul";
-    t[BinaryenDivFloat64()] = "f64.div";
-    t[BinaryenReinterpretFloat32()] = "i32.reinterpret_f32";
-    t[BinaryenReinterpretFloat64()] = "i64.reinterpret_f64";
-    t[BinaryenReinterpretInt32()] = "f32.reinterpret_i32";
-    t[BinaryenReinterpretInt64()] = "f64.reinterpret_i64";
-    return t;
-  }();
-  return table;
-}
-
-std::string opName(const OpTable &table, BinaryenOp op, const char *family) {
+std::string opName(const OpTable &table, BinaryenOp op, const char *family,
+                   bool binary) {
   if (auto found = table.find(op); found != table.end())
     return found->second.name;
-  if (auto found = otherOpNames().find(op); found != otherOpNames().end())
-    return found->second;
+  if (const char *name = floatOpName(op, binary))
+    return name;
   return std::string(family) + " operator #" + std::to_string(op);
 }
 
@@ -130,9 +104,11 @@ OpResult unsupportedOp(std::string name) {
 
 } // namespace
 
-std::string unaryOpName(BinaryenOp op) { return opName(unaryOps(), op, "unary"); }
+std::string unaryOpName(BinaryenOp op) {
+  return opName(unaryOps(), op, "unary", false);
+}
 std::string binaryOpName(BinaryenOp op) {
-  return opName(binaryOps(), op, "binary");
+  return opName(binaryOps(), op, "binary", true);
 }
 
 const char *expressionName(BinaryenExpressionId id) {
@@ -168,7 +144,7 @@ const char *expressionName(BinaryenExpressionId id) {
 OpResult FunctionLowering::emitUnary(BinaryenOp op, llvm::Value *value) {
   auto found = unaryOps().find(op);
   if (found == unaryOps().end())
-    return unsupportedOp(unaryOpName(op));
+    return emitFloatUnary(op, value);
   llvm::Type *type = value->getType();
   auto *i32 = b.getInt32Ty();
   auto *i64 = b.getInt64Ty();
@@ -204,7 +180,7 @@ OpResult FunctionLowering::emitBinary(BinaryenOp op, llvm::Value *lhs,
                                       llvm::Value *rhs) {
   auto found = binaryOps().find(op);
   if (found == binaryOps().end())
-    return unsupportedOp(binaryOpName(op));
+    return emitFloatBinary(op, lhs, rhs);
   llvm::Type *type = lhs->getType();
   unsigned bits = type->getIntegerBitWidth();
   auto constant = [&](uint64_t v) { return llvm::ConstantInt::get(type, v); };
@@ -280,7 +256,7 @@ static llvm::Value *checkedAddress(FunctionLowering &f, llvm::Value *address,
   llvm::Value *effective =
       b.CreateAdd(b.CreateZExt(address, b.getInt64Ty()), b.getInt64(offset));
   llvm::Value *end = b.CreateAdd(effective, b.getInt64(bytes));
-  llvm::Value *size = f.loadContextField(rt::kMemorySize, b.getInt64Ty());
+  llvm::Value *size = f.memorySize();
   f.trapIf(b.CreateICmpUGT(end, size), NOMOS_TRAP_MEMORY_OUT_OF_BOUNDS);
   llvm::Value *base =
       f.loadContextField(rt::kMemoryBase, llvm::PointerType::getUnqual(f.m.ctx));
@@ -301,6 +277,9 @@ OpResult FunctionLowering::emitLoad(BinaryenExpressionRef expr,
       b.CreateAlignedLoad(memoryType, pointer, llvm::MaybeAlign(1));
   if (memoryType == *resultType)
     return value;
+  // Floats move as integers of their width: the bits, NaN payloads included.
+  if ((*resultType)->isFloatingPointTy())
+    return b.CreateBitCast(value, *resultType);
   return BinaryenLoadIsSigned(expr) ? b.CreateSExt(value, *resultType)
                                     : b.CreateZExt(value, *resultType);
 }
@@ -311,6 +290,8 @@ OpResult FunctionLowering::emitStore(BinaryenExpressionRef expr,
   llvm::Value *pointer =
       checkedAddress(*this, address, BinaryenStoreGetOffset(expr), bytes);
   llvm::Type *memoryType = b.getIntNTy(bytes * 8);
+  if (value->getType()->isFloatingPointTy())
+    value = b.CreateBitCast(value, memoryType);
   if (value->getType() != memoryType)
     value = b.CreateTrunc(value, memoryType);
   b.CreateAlignedStore(value, pointer, llvm::MaybeAlign(1));
@@ -318,12 +299,47 @@ OpResult FunctionLowering::emitStore(BinaryenExpressionRef expr,
 }
 
 OpResult FunctionLowering::emitMemorySize() {
-  llvm::Value *size = loadContextField(rt::kMemorySize, b.getInt64Ty());
+  llvm::Value *size = memorySize();
   return b.CreateTrunc(b.CreateLShr(size, b.getInt64(16)), b.getInt32Ty());
 }
 
 OpResult FunctionLowering::emitMemoryGrow(llvm::Value *delta) {
   return b.CreateCall(m.memoryGrowFunction, {vmctx, delta});
+}
+
+} // namespace nomos::compiler
+
+namespace nomos::compiler {
+
+// [address, address + size) of memory 0, both zero-extended i32s, checked
+// in 64 bits (no wrap) against the current size.
+llvm::Value *FunctionLowering::checkedRange(llvm::Value *address,
+                                            llvm::Value *size) {
+  llvm::Value *start = b.CreateZExt(address, b.getInt64Ty());
+  llvm::Value *end = b.CreateAdd(start, b.CreateZExt(size, b.getInt64Ty()));
+  trapIf(b.CreateICmpUGT(end, memorySize()), NOMOS_TRAP_MEMORY_OUT_OF_BOUNDS);
+  llvm::Value *base =
+      loadContextField(rt::kMemoryBase, llvm::PointerType::getUnqual(m.ctx));
+  return b.CreateGEP(b.getInt8Ty(), base, start);
+}
+
+// Both ranges are checked before any byte moves (WebAssembly 2.0 bulk
+// memory traps without a partial write); overlapping ranges copy as memmove.
+OpResult FunctionLowering::emitMemoryCopy(llvm::Value *dest, llvm::Value *source,
+                                          llvm::Value *size) {
+  llvm::Value *to = checkedRange(dest, size);
+  llvm::Value *from = checkedRange(source, size);
+  b.CreateMemMove(to, llvm::MaybeAlign(1), from, llvm::MaybeAlign(1),
+                  b.CreateZExt(size, b.getInt64Ty()));
+  return nullptr;
+}
+
+OpResult FunctionLowering::emitMemoryFill(llvm::Value *dest, llvm::Value *value,
+                                          llvm::Value *size) {
+  llvm::Value *to = checkedRange(dest, size);
+  b.CreateMemSet(to, b.CreateTrunc(value, b.getInt8Ty()),
+                 b.CreateZExt(size, b.getInt64Ty()), llvm::MaybeAlign(1));
+  return nullptr;
 }
 
 } // namespace nomos::compiler

@@ -35,16 +35,13 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   auto loaded = metering::loadModule(code.span());
   if (!loaded)
     return tl::unexpected(loaded.error());
-  auto hostFunctions = bindImports(loaded->info);
-  if (!hostFunctions)
-    return tl::unexpected(hostFunctions.error());
   auto compiled =
       compiler::compile(*loaded, {.optLevel = impl_->options.optLevel});
   if (!compiled)
     return tl::unexpected(compiled.error());
   auto module =
-      Module::link(std::move(loaded->info), std::move(*hostFunctions),
-                   compiled->object, *impl_->jit);
+      Module::link(std::move(loaded->info), compiled->object, *impl_->jit,
+                   impl_->types);
   if (!module)
     return tl::unexpected(module.error());
   impl_->modules.emplace(hash, *module);

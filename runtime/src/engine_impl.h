@@ -14,6 +14,7 @@ struct Engine::Impl {
   EngineOptions options;
   std::mutex mutex;
   std::shared_ptr<Jit> jit; // started on first load
+  TypeRegistry types;
   // Compiled modules by BLAKE3 of their code.
   std::map<std::array<uint8_t, 32>, std::shared_ptr<const Module>> modules;
 };

@@ -3,7 +3,7 @@
 // turns an Error into a trap only after every C++ object is destroyed.
 #include "host_functions.h"
 
-#include "instance.h"
+#include "module_instance.h"
 
 #include <nomos/abi.h>
 
@@ -19,12 +19,8 @@ constexpr size_t kMaxLogLine = 4096;
 constexpr size_t kMaxLogLines = 1024;
 constexpr size_t kMaxAbortMessage = 4096;
 
-Instance &instanceOf(VMContext *ctx) {
-  return *static_cast<Instance *>(ctx->instance);
-}
-
 template <class Body> int64_t hostCall(VMContext *ctx, Body &&body) {
-  Instance &instance = instanceOf(ctx);
+  ModuleInstance &instance = instanceOf(ctx);
   int64_t value = 0;
   bool trapped = false;
   try {
@@ -32,21 +28,21 @@ template <class Body> int64_t hostCall(VMContext *ctx, Body &&body) {
     if (result) {
       value = *result;
     } else {
-      instance.setTrap(std::move(result.error()));
+      setTrap(std::move(result.error()));
       trapped = true;
     }
   } catch (const std::exception &e) {
-    instance.setTrap(Error{ErrorKind::HostError,
+    setTrap(Error{ErrorKind::HostError,
                            std::string("host function failed: ") + e.what(), {}});
     trapped = true;
   }
   if (trapped)
-    instance.unwind();
+    unwindTrap();
   return value;
 }
 
 // The guest memory range [offset, offset + length) as bytes, or a trap.
-Expected<ByteView> guestBytes(Instance &instance, uint32_t offset,
+Expected<ByteView> guestBytes(ModuleInstance &instance, uint32_t offset,
                               uint32_t length, const char *what) {
   uint8_t *data = instance.memoryRange(offset, length);
   if (!data)
@@ -58,7 +54,7 @@ Expected<ByteView> guestBytes(Instance &instance, uint32_t offset,
 }
 
 // Copies min(value size, capacity) bytes to guest memory; returns the size.
-Expected<int64_t> copyOut(Instance &instance, const Bytes &value, uint32_t out,
+Expected<int64_t> copyOut(ModuleInstance &instance, const Bytes &value, uint32_t out,
                           uint32_t capacity) {
   uint32_t count = static_cast<uint32_t>(
       std::min<size_t>(value.size(), capacity));
@@ -80,7 +76,7 @@ ChildHandle *findChild(CallContext &call, int32_t handle) {
 
 int32_t host_read(VMContext *ctx, int32_t key, int32_t keyLen, int32_t out,
                   int32_t capacity) {
-  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     auto k = guestBytes(in, key, keyLen, "key");
     if (!k)
       return tl::unexpected(k.error());
@@ -93,7 +89,7 @@ int32_t host_read(VMContext *ctx, int32_t key, int32_t keyLen, int32_t out,
 
 void host_write(VMContext *ctx, int32_t key, int32_t keyLen, int32_t value,
                 int32_t valueLen) {
-  hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     auto k = guestBytes(in, key, keyLen, "key");
     if (!k)
       return tl::unexpected(k.error());
@@ -106,7 +102,7 @@ void host_write(VMContext *ctx, int32_t key, int32_t keyLen, int32_t value,
 }
 
 int32_t host_remove(VMContext *ctx, int32_t key, int32_t keyLen) {
-  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     auto k = guestBytes(in, key, keyLen, "key");
     if (!k)
       return tl::unexpected(k.error());
@@ -119,7 +115,7 @@ int32_t host_remove(VMContext *ctx, int32_t key, int32_t keyLen) {
 int32_t host_child_new(VMContext *ctx, int32_t codeKey, int32_t codeKeyLen,
                        int32_t storeKey, int32_t storeKeyLen, int64_t gas,
                        int64_t storage) {
-  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     CallContext &call = in.call();
     auto codeKeyBytes = guestBytes(in, codeKey, codeKeyLen, "code key");
     if (!codeKeyBytes)
@@ -165,7 +161,7 @@ int32_t host_child_new(VMContext *ctx, int32_t codeKey, int32_t codeKeyLen,
 
 int32_t host_child_set(VMContext *ctx, int32_t handle, int32_t key,
                        int32_t keyLen, int32_t value, int32_t valueLen) {
-  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     auto k = guestBytes(in, key, keyLen, "key");
     if (!k)
       return tl::unexpected(k.error());
@@ -182,7 +178,7 @@ int32_t host_child_set(VMContext *ctx, int32_t handle, int32_t key,
 
 int32_t host_child_get(VMContext *ctx, int32_t handle, int32_t key,
                        int32_t keyLen, int32_t out, int32_t capacity) {
-  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     auto k = guestBytes(in, key, keyLen, "key");
     if (!k)
       return tl::unexpected(k.error());
@@ -198,7 +194,7 @@ int32_t host_child_get(VMContext *ctx, int32_t handle, int32_t key,
 
 int32_t host_child_remove(VMContext *ctx, int32_t handle, int32_t key,
                           int32_t keyLen) {
-  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     auto k = guestBytes(in, key, keyLen, "key");
     if (!k)
       return tl::unexpected(k.error());
@@ -213,7 +209,7 @@ int32_t host_child_remove(VMContext *ctx, int32_t handle, int32_t key,
 // its parent gets the trap code and goes on.
 int32_t host_child_call(VMContext *ctx, int32_t handle, int32_t name,
                         int32_t nameLen) {
-  return static_cast<int32_t>(hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     auto exportName = guestBytes(in, name, nameLen, "export name");
     if (!exportName)
       return tl::unexpected(exportName.error());
@@ -243,7 +239,7 @@ int32_t host_child_call(VMContext *ctx, int32_t handle, int32_t name,
 }
 
 void host_child_drop(VMContext *ctx, int32_t handle) {
-  hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     if (findChild(in.call(), handle))
       in.call().children[handle].reset();
     return 0;
@@ -253,7 +249,7 @@ void host_child_drop(VMContext *ctx, int32_t handle) {
 // ---- log and abort ---------------------------------------------------------
 
 void host_log(VMContext *ctx, int32_t message, int32_t length) {
-  hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     auto text = guestBytes(in, message, length, "log message");
     if (!text)
       return tl::unexpected(text.error());
@@ -266,7 +262,7 @@ void host_log(VMContext *ctx, int32_t message, int32_t length) {
 }
 
 void host_abort(VMContext *ctx, int32_t message, int32_t length) {
-  hostCall(ctx, [&](Instance &in) -> Expected<int64_t> {
+  hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     auto text = guestBytes(in, message, length, "abort message");
     if (!text)
       return tl::unexpected(text.error());
@@ -316,11 +312,22 @@ wasm::FuncType parseSignature(std::string_view sig) {
 NOMOS_ABI_IMPORTS(NOMOS_CHECK_SIGNATURE)
 #undef NOMOS_CHECK_SIGNATURE
 
-const std::vector<HostFunction> &hostFunctions() {
-  static const std::vector<HostFunction> table = {
+struct AbiFunction {
+  std::string_view name;
+  Extern function;
+};
+
+Extern nativeFunction(std::string_view signature, void *entry) {
+  auto data = std::make_shared<FunctionData>();
+  data->type = parseSignature(signature);
+  data->native = entry;
+  return Extern(std::move(data));
+}
+
+const std::vector<AbiFunction> &abiFunctions() {
+  static const std::vector<AbiFunction> table = {
 #define NOMOS_HOST_ENTRY(name, sig)                                             \
-  {NOMOS_IMPORT_MODULE, #name, parseSignature(sig),                             \
-   reinterpret_cast<void *>(&host_##name)},
+  {#name, nativeFunction(sig, reinterpret_cast<void *>(&host_##name))},
       NOMOS_ABI_IMPORTS(NOMOS_HOST_ENTRY)
 #undef NOMOS_HOST_ENTRY
   };
@@ -329,12 +336,14 @@ const std::vector<HostFunction> &hostFunctions() {
 
 } // namespace
 
-const HostFunction *findHostFunction(std::string_view module,
-                                     std::string_view name) {
-  for (const HostFunction &fn : hostFunctions())
-    if (fn.module == module && fn.name == name)
-      return &fn;
-  return nullptr;
+std::optional<Extern> findAbiFunction(std::string_view module,
+                                      std::string_view name) {
+  if (module != NOMOS_IMPORT_MODULE)
+    return std::nullopt;
+  for (const AbiFunction &fn : abiFunctions())
+    if (fn.name == name)
+      return fn.function;
+  return std::nullopt;
 }
 
 } // namespace nomos

@@ -1,21 +1,15 @@
 // The host functions of the guest ABI (nomos/abi.h).
 #pragma once
 
-#include <nomos/metering/module_info.h>
+#include <nomos/instance.h>
 
+#include <optional>
 #include <string_view>
 
 namespace nomos {
 
-struct HostFunction {
-  std::string_view module;
-  std::string_view name;
-  wasm::FuncType type;
-  void *function; // called as function(VMContext *, args...)
-};
-
-// The host function a module imports as module.name, or null.
-const HostFunction *findHostFunction(std::string_view module,
-                                     std::string_view name);
+// The ABI's host function module.name ("nomos" only), or nullopt.
+std::optional<Extern> findAbiFunction(std::string_view module,
+                                      std::string_view name);
 
 } // namespace nomos

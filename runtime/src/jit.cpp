@@ -1,6 +1,6 @@
 #include "jit.h"
 
-#include "instance.h"
+#include "runtime_functions.h"
 
 #include <nomos/compiler/compiler.h>
 #include <nomos/compiler/runtime_abi.h>
@@ -35,6 +35,16 @@ static llvm::orc::SymbolMap runtimeSymbols(llvm::orc::ExecutionSession &session)
   return {
       {session.intern(rt::kTrapFunction), symbol(&nomos_rt_trap)},
       {session.intern(rt::kMemoryGrowFunction), symbol(&nomos_rt_memory_grow)},
+      {session.intern(rt::kHostCallFunction), symbol(&nomos_rt_host_call)},
+      {session.intern(rt::kTableGetFunction), symbol(&nomos_rt_table_get)},
+      {session.intern(rt::kTableSetFunction), symbol(&nomos_rt_table_set)},
+      {session.intern(rt::kTableGrowFunction), symbol(&nomos_rt_table_grow)},
+      {session.intern(rt::kTableFillFunction), symbol(&nomos_rt_table_fill)},
+      {session.intern(rt::kTableCopyFunction), symbol(&nomos_rt_table_copy)},
+      {session.intern(rt::kTableInitFunction), symbol(&nomos_rt_table_init)},
+      {session.intern(rt::kElemDropFunction), symbol(&nomos_rt_elem_drop)},
+      {session.intern(rt::kMemoryInitFunction), symbol(&nomos_rt_memory_init)},
+      {session.intern(rt::kDataDropFunction), symbol(&nomos_rt_data_drop)},
       // LLVM may turn guest loops into calls of these.
       {session.intern("memcpy"), symbol(&::memcpy)},
       {session.intern("memmove"), symbol(&::memmove)},

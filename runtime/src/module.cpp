@@ -1,63 +1,38 @@
 #include "module.h"
 
-#include "host_functions.h"
 
 namespace nomos {
 
-std::optional<ValueType> publicValueType(wasm::ValType type) {
+ValueType publicValueType(wasm::ValType type) {
   switch (type) {
   case wasm::ValType::I32: return ValueType::I32;
   case wasm::ValType::I64: return ValueType::I64;
   case wasm::ValType::F32: return ValueType::F32;
   case wasm::ValType::F64: return ValueType::F64;
-  default: return std::nullopt;
+  case wasm::ValType::V128: return ValueType::V128;
+  case wasm::ValType::FuncRef: return ValueType::FuncRef;
+  case wasm::ValType::ExternRef: return ValueType::ExternRef;
   }
+  return ValueType::I32;
 }
 
-static std::string signatureText(const wasm::FuncType &type) {
-  std::string text = "(";
-  for (size_t i = 0; i < type.params.size(); ++i)
-    text += std::string(i ? ", " : "") + wasm::valTypeName(type.params[i]);
-  text += ") -> (";
-  for (size_t i = 0; i < type.results.size(); ++i)
-    text += std::string(i ? ", " : "") + wasm::valTypeName(type.results[i]);
-  return text + ")";
-}
-
-Expected<std::vector<void *>> bindImports(const wasm::ModuleInfo &info) {
-  std::vector<void *> functions;
-  for (const wasm::Import &import : info.imports) {
-    std::string what = "import \"" + import.module + "\" \"" + import.name + "\"";
-    if (import.kind != wasm::ExternKind::Func)
-      return makeError(ErrorKind::LinkError,
-                       what + ": Nomos provides only functions to import");
-    const HostFunction *host = findHostFunction(import.module, import.name);
-    if (!host)
-      return makeError(ErrorKind::LinkError,
-                       what + ": no such host function (the \"nomos\" module "
-                              "provides the functions in nomos/abi.h)");
-    const wasm::FuncType &type = info.types[import.typeIndex];
-    if (type != host->type)
-      return makeError(ErrorKind::LinkError,
-                       what + ": signature " + signatureText(type) +
-                           " does not match the host's " +
-                           signatureText(host->type));
-    functions.push_back(host->function);
-  }
-  return functions;
+uint32_t TypeRegistry::idOf(const wasm::FuncType &type) {
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = ids_.try_emplace({type.params, type.results},
+                                         static_cast<uint32_t>(ids_.size()));
+  return it->second;
 }
 
 Expected<std::shared_ptr<const Module>>
-Module::link(wasm::ModuleInfo info, std::vector<void *> hostFunctions,
-             const std::vector<uint8_t> &object, Jit &jit) {
+Module::link(wasm::ModuleInfo info, const std::vector<uint8_t> &object,
+             Jit &jit, TypeRegistry &types) {
   std::shared_ptr<Module> module(new Module());
   module->info_ = std::move(info);
-  module->hostFunctions_ = std::move(hostFunctions);
+  const wasm::ModuleInfo &mi = module->info_;
 
   // Thunks exist for exported functions and the start function.
-  const wasm::ModuleInfo &mi = module->info_;
   std::vector<uint32_t> withThunk;
-  std::vector<std::string> names;
+  std::vector<std::string> names{rt::kFunctionTable, rt::kHostAdapterTable};
   std::vector<bool> seen(mi.functions.size(), false);
   auto want = [&](uint32_t index) {
     if (seen[index])
@@ -75,10 +50,15 @@ Module::link(wasm::ModuleInfo info, std::vector<void *> hostFunctions,
   auto code = jit.link(object, names);
   if (!code)
     return tl::unexpected(code.error());
+  const std::vector<void *> &symbols = (*code)->symbols();
+  module->functionTable_ = static_cast<void *const *>(symbols[0]);
+  module->hostAdapters_ = static_cast<void *const *>(symbols[1]);
   module->thunks_.assign(mi.functions.size(), nullptr);
   for (size_t i = 0; i < withThunk.size(); ++i)
     module->thunks_[withThunk[i]] =
-        reinterpret_cast<rt::InvokeThunk>((*code)->symbols()[i]);
+        reinterpret_cast<rt::InvokeThunk>(symbols[i + 2]);
+  for (const wasm::FuncType &type : mi.types)
+    module->typeIds_.push_back(types.idOf(type));
   module->code_ = std::move(*code);
   return module;
 }
@@ -105,9 +85,9 @@ std::vector<ExportedFunction> Module::exportedFunctions() const {
     ExportedFunction fn{exp.name, {}, {}};
     const wasm::FuncType &type = info_.funcType(exp.index);
     for (wasm::ValType t : type.params)
-      fn.params.push_back(publicValueType(t).value_or(ValueType::I64));
+      fn.params.push_back(publicValueType(t));
     for (wasm::ValType t : type.results)
-      fn.results.push_back(publicValueType(t).value_or(ValueType::I64));
+      fn.results.push_back(publicValueType(t));
     result.push_back(std::move(fn));
   }
   return result;

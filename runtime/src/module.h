@@ -9,26 +9,50 @@
 #include <nomos/metering/module_info.h>
 #include <nomos/vm.h>
 
-#include <array>
+#include <map>
+#include <mutex>
 #include <optional>
 
 namespace nomos {
 
+// Canonical ids of function signatures, shared by an engine's modules, so
+// that call_indirect compares one integer across instances.
+class TypeRegistry {
+public:
+  uint32_t idOf(const wasm::FuncType &type);
+
+private:
+  std::mutex mutex_;
+  std::map<std::pair<std::vector<wasm::ValType>, std::vector<wasm::ValType>>,
+           uint32_t>
+      ids_;
+};
+
 class Module {
 public:
-  // Links the module's imports against the host ABI and its code into the
-  // JIT. `info` and `object` come from the front end and the compiler.
+  // Links the module's code into the JIT. `info` and `object` come from the
+  // front end and the compiler.
   static Expected<std::shared_ptr<const Module>>
-  link(wasm::ModuleInfo info, std::vector<void *> hostFunctions,
-       const std::vector<uint8_t> &object, Jit &jit);
+  link(wasm::ModuleInfo info, const std::vector<uint8_t> &object, Jit &jit,
+       TypeRegistry &types);
 
   const wasm::ModuleInfo &info() const { return info_; }
   // The invoke thunk of an exported (or start) function, else null.
   rt::InvokeThunk thunk(uint32_t functionIndex) const {
     return thunks_[functionIndex];
   }
-  // Host functions bound to the imported functions, by function index.
-  const std::vector<void *> &hostFunctions() const { return hostFunctions_; }
+  // Native entry of a defined function.
+  void *function(uint32_t functionIndex) const {
+    return functionTable_[functionIndex];
+  }
+  // Entry with the native signature of imported function `importIndex`
+  // that calls its host callback through nomos_rt_host_call.
+  void *hostAdapter(uint32_t importIndex) const {
+    return hostAdapters_[importIndex];
+  }
+  uint32_t typeId(uint32_t typeIndex) const { return typeIds_[typeIndex]; }
+  const std::vector<uint32_t> &typeIds() const { return typeIds_; }
+
   // The exported function `name`, or an UnknownExport error.
   Expected<uint32_t> exportedFunction(std::string_view name) const;
   std::vector<ExportedFunction> exportedFunctions() const;
@@ -38,16 +62,14 @@ private:
   Module() = default;
 
   wasm::ModuleInfo info_;
-  std::vector<void *> hostFunctions_;
   std::vector<rt::InvokeThunk> thunks_;
+  void *const *functionTable_ = nullptr;
+  void *const *hostAdapters_ = nullptr;
+  std::vector<uint32_t> typeIds_;
   std::unique_ptr<LinkedCode> code_;
 };
 
-// The host functions for a module's imports (by imported function index),
-// or a LinkError naming the first import Nomos cannot provide.
-Expected<std::vector<void *>> bindImports(const wasm::ModuleInfo &info);
-
-// Maps a wasm value type to the public one (numbers only).
-std::optional<ValueType> publicValueType(wasm::ValType type);
+// Maps a wasm value type to the public one.
+ValueType publicValueType(wasm::ValType type);
 
 } // namespace nomos

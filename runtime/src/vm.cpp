@@ -1,4 +1,5 @@
-#include "instance.h"
+#include "host_functions.h"
+#include "module_instance.h"
 #include "transaction.h"
 
 #include <nomos/vm.h>
@@ -25,6 +26,10 @@ Expected<VM> VM::create(ByteView code, VMOptions options) {
   auto module = impl->engine->load(code);
   if (!module)
     return tl::unexpected(module.error());
+  // A VM's program may import only the guest ABI: check it now, not at the
+  // first call.
+  if (auto imports = resolveImports(**module, findAbiFunction); !imports)
+    return tl::unexpected(imports.error());
   impl->module = *module;
   return VM(std::move(impl));
 }

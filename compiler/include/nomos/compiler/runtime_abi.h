@@ -1,7 +1,9 @@
 // The contract between generated code and the runtime: the layout of the
 // instance context every compiled function receives as its first argument,
-// and the few runtime functions generated code calls. Kept tiny on purpose
-// (as WAVM's runtime ABI): everything else is plain loads and stores.
+// the runtime objects it points to, and the few runtime functions generated
+// code calls. Kept tiny on purpose (as WAVM's runtime ABI): everything else
+// is plain loads and stores. Compiled code depends only on this, never on
+// how an import was bound, so one object serves every instance.
 #pragma once
 
 #include <cstddef>
@@ -11,8 +13,15 @@ namespace nomos::rt {
 
 struct VMContext;
 
-// One imported function: generated code calls fn(ctx, args...). For a host
-// function ctx is the calling instance's own context.
+// A function as a value (table element, funcref): call fn(ctx, args...).
+// typeId is the engine's canonical id of the signature.
+struct FuncRef {
+  void *fn;
+  VMContext *ctx;
+  uint32_t typeId;
+};
+
+// One imported function: generated code calls fn(ctx, args...).
 struct ImportSlot {
   void *fn;
   VMContext *ctx;
@@ -24,46 +33,86 @@ struct alignas(16) ValueSlot {
   uint64_t hi;
 };
 
-// Globals live in 16-byte slots too; i32 in the low 4 bytes, and so on.
+// A global's storage, shared by every instance that imports it.
 using GlobalSlot = ValueSlot;
 
+// A linear memory's size, shared by every instance that imports it; its
+// base never moves (the maximum is reserved up front).
+struct Memory {
+  uint8_t *base;
+  uint64_t size; // accessible bytes
+};
+
+// A table: elements are FuncRef* (funcref) or host values (externref);
+// null is 0. Grown by the runtime, so `elements` may move.
+struct Table {
+  uint64_t *elements;
+  uint32_t size;
+  uint32_t maximum;
+};
+
 struct VMContext {
-  uint8_t *memoryBase;   // start of linear memory (never moves)
-  uint64_t memorySize;   // accessible bytes
-  GlobalSlot *globals;   // globals[index]
-  ImportSlot *imports;   // imports[function index] for imported functions
+  uint8_t *memoryBase;   // memories[0]->base, cached (it never moves)
+  Memory *memory;        // memory 0, or null
+  GlobalSlot **globals;  // by global index (imported ones point elsewhere)
+  ImportSlot *imports;   // by imported function index
+  Table **tables;        // by table index
+  const uint32_t *typeIds; // canonical id by the module's type index
+  FuncRef **functions;   // by function index, for ref.func
   uint32_t callDepth;    // wasm frames on the stack now
   uint32_t maxCallDepth; // deterministic limit, in wasm frames
-  void *instance;        // the runtime's Instance
+  void *instance;        // the runtime's ModuleInstance
 };
 
 // Field indices for the compiler's LLVM struct type (same order as above).
 enum VMContextField : unsigned {
   kMemoryBase = 0,
-  kMemorySize,
+  kMemory,
   kGlobals,
   kImports,
+  kTables,
+  kTypeIds,
+  kFunctions,
   kCallDepth,
   kMaxCallDepth,
   kInstance,
 };
-static_assert(offsetof(VMContext, memoryBase) == 0);
-static_assert(offsetof(VMContext, memorySize) == 8);
-static_assert(offsetof(VMContext, globals) == 16);
-static_assert(offsetof(VMContext, imports) == 24);
-static_assert(offsetof(VMContext, callDepth) == 32);
-static_assert(offsetof(VMContext, maxCallDepth) == 36);
-static_assert(offsetof(VMContext, instance) == 40);
+static_assert(offsetof(VMContext, memory) == 8);
+static_assert(offsetof(VMContext, tables) == 32);
+static_assert(offsetof(VMContext, functions) == 48);
+static_assert(offsetof(VMContext, callDepth) == 56);
+static_assert(offsetof(VMContext, instance) == 64);
 
 // Runtime functions, bound by absolute address when code is linked.
 // nomos_rt_trap never returns: it unwinds to the innermost invoke.
 inline constexpr const char *kTrapFunction = "nomos_rt_trap";
 inline constexpr const char *kMemoryGrowFunction = "nomos_rt_memory_grow";
+// i32 nomos_rt_host_call(ctx, i32 importIndex, ValueSlot *argsAndResults):
+// calls an imported host function that has no native entry point.
+inline constexpr const char *kHostCallFunction = "nomos_rt_host_call";
+// Table and segment operations (argument order as in the wasm instruction).
+inline constexpr const char *kTableGetFunction = "nomos_rt_table_get";
+inline constexpr const char *kTableSetFunction = "nomos_rt_table_set";
+inline constexpr const char *kTableGrowFunction = "nomos_rt_table_grow";
+inline constexpr const char *kTableFillFunction = "nomos_rt_table_fill";
+inline constexpr const char *kTableCopyFunction = "nomos_rt_table_copy";
+inline constexpr const char *kTableInitFunction = "nomos_rt_table_init";
+inline constexpr const char *kElemDropFunction = "nomos_rt_elem_drop";
+inline constexpr const char *kMemoryInitFunction = "nomos_rt_memory_init";
+inline constexpr const char *kDataDropFunction = "nomos_rt_data_drop";
 
-// Every exported function (and the start function) gets an invoke thunk:
-// void thunk(VMContext *ctx, ValueSlot *argsAndResults)
-// named kInvokePrefix + function index.
+// Symbols each compiled object defines:
+// - per exported (or start) function an invoke thunk
+//   void thunk(VMContext *ctx, ValueSlot *argsAndResults),
+//   named kInvokePrefix + function index;
+// - kFunctionTable: the native entry of every defined function, by function
+//   index (null for imports), to build FuncRefs;
+// - kHostAdapterTable: for every imported function, an entry with its native
+//   signature that forwards to nomos_rt_host_call, for imports bound to host
+//   callbacks (imports bound to wasm functions are called directly).
 inline constexpr const char *kInvokePrefix = "nomos_invoke_";
+inline constexpr const char *kFunctionTable = "nomos_functions";
+inline constexpr const char *kHostAdapterTable = "nomos_host_adapters";
 
 using InvokeThunk = void (*)(VMContext *, ValueSlot *);
 

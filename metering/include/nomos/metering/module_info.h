@@ -141,6 +141,30 @@ struct ModuleInfo {
   // Whether a block, loop or if takes parameters (multi-value). Binaryen 108's
   // reader cannot read those: it ends the process instead.
   bool usesBlockParams = false;
+  // Whether a function uses table.init, elem.drop, table.copy or table.fill
+  // (0xfc 12, 13, 14, 17). Binaryen 108's reader does not know these opcodes
+  // ("invalid code after misc prefix") and ends the process. table.get/set/
+  // size/grow are fine.
+  bool usesTableBulkOps = false;
+  // Whether a name Binaryen 108 reads contains a NUL byte: an import's module
+  // or field name, an export name, a custom section's name, or an entry of
+  // the "name" section's function, local, type, table, memory, global, elem,
+  // data or field subsections. Valid wasm, but Binaryen's reader ends the
+  // process ("inline string contains NULL").
+  bool hasNameWithNul = false;
+  // Whether a declarative element segment in expression form (flags 7) has
+  // items. Binaryen 108 skips declarative segments as if the items were
+  // function indices, misparses the section and ends the process.
+  bool usesDeclarativeElemExprs = false;
+  // Whether a passive or active element segment is of type externref (flags
+  // 5 or 6). Binaryen 108's reader only takes funcref segments ("Invalid type
+  // for a usesExpressions element segment") and ends the process.
+  bool usesExternRefElemSegment = false;
+  // Whether a custom section Binaryen 108 interprets ("name", "dylink",
+  // "dylink.0", "target_features") has contents its parser rejects. Custom
+  // section contents never make a module invalid, but Binaryen's reader ends
+  // the process on them.
+  bool hasCustomSectionBinaryenRejects = false;
 
   const FuncType &funcType(uint32_t funcIndex) const {
     return types[functions[funcIndex]];

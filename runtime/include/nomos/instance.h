@@ -1,0 +1,88 @@
+// The lower-level API: instances that live across calls, linked to each
+// other and to host-made functions, globals, memories and tables through
+// their imports. (VM, in vm.h, is built on it: a fresh instance per call.)
+#pragma once
+
+#include <nomos/bytes.h>
+#include <nomos/engine.h>
+#include <nomos/error.h>
+#include <nomos/value.h>
+#include <nomos/vm.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace nomos {
+
+enum class ExternKind : uint8_t { Function, Table, Memory, Global };
+
+class ModuleInstance; // the runtime's instance state
+struct ExternData;    // the runtime's function/table/memory/global objects
+
+// A host function's body: takes the arguments, returns the results or an
+// Error, which traps the calling guest (kind HostError unless it is a trap).
+using HostCallback =
+    std::function<Expected<std::vector<Value>>(std::span<const Value> args)>;
+
+// Something an instance exports, or the host made, that an import can be
+// bound to. Copies share the same object (a global set through one copy is
+// seen through all).
+class NOMOS_API Extern {
+public:
+  ExternKind kind() const;
+
+  static Extern function(FunctionType type, HostCallback callback);
+  static Extern global(Value initial, bool isMutable);
+  static Expected<Extern> memory(uint32_t minimumPages,
+                                 std::optional<uint32_t> maximumPages);
+  static Expected<Extern> table(ValueType elementType, uint32_t minimum,
+                                std::optional<uint32_t> maximum);
+
+  // Globals: the current value (a mutable global may change).
+  Value globalValue() const;
+  // Functions: the signature.
+  FunctionType functionType() const;
+
+  const std::shared_ptr<ExternData> &data() const { return data_; }
+  explicit Extern(std::shared_ptr<ExternData> data) : data_(std::move(data)) {}
+
+private:
+  std::shared_ptr<ExternData> data_;
+};
+
+// Resolves an import (module, name) to an Extern, or nullopt when there is
+// none (a LinkError names it).
+using ImportResolver =
+    std::function<std::optional<Extern>(std::string_view module,
+                                        std::string_view name)>;
+
+class NOMOS_API Instance {
+public:
+  // Loads `code` in `engine`, binds its imports, and instantiates it:
+  // elements and data segments are written in order and the start function
+  // runs. Errors: the load errors of Engine::load, LinkError for an import
+  // that is missing or of the wrong type, or a trap (for example a segment
+  // out of bounds: segments before it stay written, as the spec says).
+  static Expected<Instance> create(Engine &engine, ByteView code,
+                                   const ImportResolver &imports = {},
+                                   Limits limits = {});
+
+  Expected<std::vector<Value>> call(std::string_view name,
+                                    std::span<const Value> args = {});
+  std::optional<Extern> exported(std::string_view name) const;
+  std::vector<std::string> exportNames() const;
+
+  Instance(Instance &&) noexcept;
+  Instance &operator=(Instance &&) noexcept;
+  ~Instance();
+
+private:
+  explicit Instance(std::shared_ptr<ModuleInstance> state);
+  std::shared_ptr<ModuleInstance> state_;
+};
+
+} // namespace nomos

@@ -1,0 +1,599 @@
+#include "module_instance.h"
+
+#include "host_functions.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+
+namespace nomos {
+
+// ---- LinearMemory ----------------------------------------------------------
+
+Expected<LinearMemory> LinearMemory::create(uint64_t initialPages,
+                                            uint64_t maximumPages) {
+  LinearMemory memory;
+  memory.reservedBytes_ = std::max<uint64_t>(maximumPages, 1) * kPageSize;
+  void *base = mmap(nullptr, memory.reservedBytes_, PROT_NONE,
+                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED)
+    return makeError(ErrorKind::ResourceError,
+                     "cannot reserve " + std::to_string(memory.reservedBytes_) +
+                         " bytes of address space for linear memory");
+  memory.base_ = static_cast<uint8_t *>(base);
+  memory.maximumPages_ = maximumPages;
+  if (memory.grow(static_cast<uint32_t>(initialPages)) < 0)
+    return makeError(ErrorKind::ResourceError,
+                     "cannot commit the initial linear memory");
+  return memory;
+}
+
+LinearMemory::LinearMemory(LinearMemory &&other) noexcept {
+  *this = std::move(other);
+}
+
+LinearMemory &LinearMemory::operator=(LinearMemory &&other) noexcept {
+  std::swap(base_, other.base_);
+  std::swap(pages_, other.pages_);
+  std::swap(maximumPages_, other.maximumPages_);
+  std::swap(reservedBytes_, other.reservedBytes_);
+  return *this;
+}
+
+LinearMemory::~LinearMemory() {
+  if (base_)
+    munmap(base_, reservedBytes_);
+}
+
+int32_t LinearMemory::grow(uint32_t deltaPages) {
+  uint64_t old = pages_;
+  if (deltaPages > maximumPages_ - pages_)
+    return -1;
+  if (deltaPages == 0)
+    return static_cast<int32_t>(old);
+  if (mprotect(base_ + old * kPageSize, uint64_t(deltaPages) * kPageSize,
+               PROT_READ | PROT_WRITE) != 0)
+    return -1;
+  pages_ += deltaPages;
+  return static_cast<int32_t>(old);
+}
+
+// Tables never grow past this many elements, whatever their declared
+// maximum: it bounds the host memory a guest can take (8 bytes each).
+static constexpr uint64_t kMaxTableElements = 10'000'000;
+
+int32_t TableData::grow(uint32_t delta, uint64_t init) {
+  uint64_t old = elements.size();
+  uint64_t maximum = std::min<uint64_t>(
+      type.limits.max.value_or(UINT32_MAX), kMaxTableElements);
+  if (old + delta > maximum)
+    return -1;
+  elements.resize(old + delta, init);
+  sync();
+  return static_cast<int32_t>(old);
+}
+
+// ---- traps -----------------------------------------------------------------
+
+namespace {
+// Where a trap unwinds to on this thread, and the trap being raised.
+struct TrapState {
+  jmp_buf *target = nullptr;
+  std::optional<Error> pending;
+};
+thread_local TrapState trapState;
+} // namespace
+
+Error trapError(nomos_trap code) {
+  auto kind = static_cast<ErrorKind>(code);
+  switch (code) {
+  case NOMOS_TRAP_UNREACHABLE: return {kind, "unreachable executed", {}};
+  case NOMOS_TRAP_MEMORY_OUT_OF_BOUNDS: return {kind, "out of bounds memory access", {}};
+  case NOMOS_TRAP_TABLE_OUT_OF_BOUNDS: return {kind, "out of bounds table access", {}};
+  case NOMOS_TRAP_INDIRECT_CALL_NULL: return {kind, "uninitialized element", {}};
+  case NOMOS_TRAP_INDIRECT_CALL_TYPE: return {kind, "indirect call type mismatch", {}};
+  case NOMOS_TRAP_INTEGER_DIVIDE_BY_ZERO: return {kind, "integer divide by zero", {}};
+  case NOMOS_TRAP_INTEGER_OVERFLOW: return {kind, "integer overflow", {}};
+  case NOMOS_TRAP_INVALID_CONVERSION: return {kind, "invalid conversion to integer", {}};
+  case NOMOS_TRAP_STACK_EXHAUSTED: return {kind, "call stack exhausted", {}};
+  default: return {kind, std::string(errorKindName(kind)), {}};
+  }
+}
+
+void setTrap(Error error) { trapState.pending = std::move(error); }
+
+void unwindTrap() {
+  if (!trapState.target)
+    __builtin_trap(); // a runtime bug: traps only happen inside invoke
+  longjmp(*trapState.target, 1);
+}
+
+void trap(nomos_trap code) {
+  setTrap(trapError(code));
+  unwindTrap();
+}
+
+ModuleInstance &instanceOf(rt::VMContext *ctx) {
+  return *static_cast<ModuleInstance *>(ctx->instance);
+}
+
+// Runs a thunk with a landing point for traps. Nothing in this frame has a
+// destructor, so unwinding to it with longjmp skips none.
+Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
+                                        rt::ValueSlot *slots) {
+  rt::InvokeThunk thunk = module_->thunk(functionIndex);
+  jmp_buf landing;
+  jmp_buf *outer = trapState.target;
+  // A call from the host starts from this instance's base depth; a nested
+  // one (a host function calling back in) continues the count.
+  if (!outer)
+    context_.callDepth = call_ ? call_->callDepth : 0;
+  uint32_t depth = context_.callDepth;
+  trapState.target = &landing;
+  if (setjmp(landing) == 0) {
+    thunk(&context_, slots);
+    trapState.target = outer;
+    return {};
+  }
+  trapState.target = outer;
+  context_.callDepth = depth;
+  Error error = std::move(*trapState.pending);
+  trapState.pending.reset();
+  return tl::unexpected(std::move(error));
+}
+
+// ---- linking ---------------------------------------------------------------
+
+namespace {
+
+std::string describe(const wasm::Import &import) {
+  return "import \"" + import.module + "\" \"" + import.name + "\"";
+}
+
+const char *kindName(ExternKind kind) {
+  switch (kind) {
+  case ExternKind::Function: return "a function";
+  case ExternKind::Table: return "a table";
+  case ExternKind::Memory: return "a memory";
+  case ExternKind::Global: return "a global";
+  }
+  return "?";
+}
+
+ExternKind externKind(wasm::ExternKind kind) {
+  switch (kind) {
+  case wasm::ExternKind::Func: return ExternKind::Function;
+  case wasm::ExternKind::Table: return ExternKind::Table;
+  case wasm::ExternKind::Memory: return ExternKind::Memory;
+  case wasm::ExternKind::Global: return ExternKind::Global;
+  }
+  return ExternKind::Function;
+}
+
+// The spec's limits subtyping: at least as large, at most as large a maximum.
+bool limitsMatch(const wasm::Limits &actual, const wasm::Limits &expected) {
+  if (actual.min < expected.min)
+    return false;
+  if (!expected.max)
+    return true;
+  return actual.max && *actual.max <= *expected.max;
+}
+
+Expected<void> checkImport(const wasm::ModuleInfo &info,
+                           const wasm::Import &import, const Extern &value) {
+  ExternKind expected = externKind(import.kind);
+  if (value.kind() != expected)
+    return makeError(ErrorKind::LinkError,
+                     describe(import) + ": incompatible import type: expected " +
+                         kindName(expected) + ", got " + kindName(value.kind()));
+  auto mismatch = [&](const std::string &what) {
+    return makeError(ErrorKind::LinkError,
+                     describe(import) + ": incompatible import type: " + what);
+  };
+  const ExternData &data = *value.data();
+  switch (import.kind) {
+  case wasm::ExternKind::Func:
+    if (static_cast<const FunctionData &>(data).type !=
+        info.types[import.typeIndex])
+      return mismatch("function signatures differ");
+    return {};
+  case wasm::ExternKind::Global: {
+    const auto &global = static_cast<const GlobalData &>(data);
+    if (global.type.type != import.global.type ||
+        global.type.isMutable != import.global.isMutable)
+      return mismatch("global types differ");
+    return {};
+  }
+  case wasm::ExternKind::Memory: {
+    const auto &memory = static_cast<const MemoryData &>(data);
+    wasm::Limits actual{memory.memory.pages(), memory.declaredMaximum};
+    if (!limitsMatch(actual, import.memory))
+      return mismatch("memory limits do not match");
+    return {};
+  }
+  case wasm::ExternKind::Table: {
+    const auto &table = static_cast<const TableData &>(data);
+    wasm::Limits actual{table.elements.size(), table.type.limits.max};
+    if (table.type.elemType != import.table.elemType ||
+        !limitsMatch(actual, import.table.limits))
+      return mismatch("table types do not match");
+    return {};
+  }
+  }
+  return {};
+}
+
+} // namespace
+
+Expected<std::vector<Extern>> resolveImports(const Module &module,
+                                             const ImportResolver &resolve) {
+  std::vector<Extern> externs;
+  for (const wasm::Import &import : module.info().imports) {
+    std::optional<Extern> value =
+        resolve ? resolve(import.module, import.name) : std::nullopt;
+    if (!value)
+      return makeError(ErrorKind::LinkError, describe(import) +
+                                                 ": unknown import (nothing "
+                                                 "provides it)");
+    if (auto ok = checkImport(module.info(), import, *value); !ok)
+      return tl::unexpected(ok.error());
+    externs.push_back(std::move(*value));
+  }
+  return externs;
+}
+
+// ---- instantiation ---------------------------------------------------------
+
+ModuleInstance::~ModuleInstance() = default;
+
+Expected<std::shared_ptr<ModuleInstance>>
+ModuleInstance::instantiate(std::shared_ptr<const Module> module,
+                            std::vector<Extern> imports, const Limits &limits,
+                            CallContext *call) {
+  std::shared_ptr<ModuleInstance> instance(
+      new ModuleInstance(std::move(module), limits, call));
+  if (auto ok = instance->bindImports(std::move(imports)); !ok)
+    return tl::unexpected(ok.error());
+  if (auto ok = instance->createDefinitions(); !ok)
+    return tl::unexpected(ok.error());
+  instance->finishContext();
+  if (auto ok = instance->initializeSegments(); !ok)
+    return tl::unexpected(ok.error());
+  if (const auto &start = instance->module_->info().start) {
+    rt::ValueSlot slot{};
+    if (auto ok = instance->runThunk(*start, &slot); !ok)
+      return tl::unexpected(ok.error());
+  }
+  return instance;
+}
+
+Expected<void> ModuleInstance::bindImports(std::vector<Extern> imports) {
+  const wasm::ModuleInfo &info = module_->info();
+  size_t defined = info.functions.size() - info.importedFunctions;
+  // Own FuncRefs: one per defined function, one per import that is not a
+  // wasm function (its entry is an adapter or native host code).
+  ownRefs_ = std::make_unique<rt::FuncRef[]>(info.functions.size());
+  functionRefs_.assign(info.functions.size(), nullptr);
+  size_t own = 0;
+  for (size_t i = 0; i < imports.size(); ++i) {
+    const wasm::Import &import = info.imports[i];
+    const auto &data = imports[i].data();
+    switch (import.kind) {
+    case wasm::ExternKind::Func: {
+      auto fn = std::static_pointer_cast<FunctionData>(data);
+      uint32_t index = static_cast<uint32_t>(importedFunctions_.size());
+      uint32_t typeId = module_->typeId(import.typeIndex);
+      rt::FuncRef *ref = fn->ref;
+      if (!ref) {
+        void *entry = fn->native ? fn->native : module_->hostAdapter(index);
+        ref = &ownRefs_[own++];
+        *ref = {entry, &context_, typeId};
+      }
+      importSlots_.push_back({ref->fn, ref->ctx});
+      functionRefs_[index] = ref;
+      importedFunctions_.push_back(std::move(fn));
+      break;
+    }
+    case wasm::ExternKind::Memory:
+      memories_.push_back(std::static_pointer_cast<MemoryData>(data));
+      break;
+    case wasm::ExternKind::Global: {
+      auto global = std::static_pointer_cast<GlobalData>(data);
+      globalPointers_.push_back(&global->slot);
+      globals_.push_back(std::move(global));
+      break;
+    }
+    case wasm::ExternKind::Table: {
+      auto table = std::static_pointer_cast<TableData>(data);
+      tablePointers_.push_back(&table->state);
+      tables_.push_back(std::move(table));
+      break;
+    }
+    }
+  }
+  for (size_t i = 0; i < defined; ++i) {
+    uint32_t index = info.importedFunctions + static_cast<uint32_t>(i);
+    rt::FuncRef *ref = &ownRefs_[own++];
+    *ref = {module_->function(index), &context_,
+            module_->typeId(info.functions[index])};
+    functionRefs_[index] = ref;
+  }
+  return {};
+}
+
+uint64_t ModuleInstance::evaluate(const wasm::ConstExpr &expr) const {
+  using Op = wasm::ConstExpr::Op;
+  switch (expr.op) {
+  case Op::GlobalGet: return globalPointers_[expr.index]->lo;
+  case Op::RefNull: return 0;
+  case Op::RefFunc:
+    return reinterpret_cast<uint64_t>(functionRefs_[expr.index]);
+  default: return expr.bits[0];
+  }
+}
+
+Expected<void> ModuleInstance::createDefinitions() {
+  const wasm::ModuleInfo &info = module_->info();
+  for (size_t i = info.importedMemories; i < info.memories.size(); ++i) {
+    const wasm::Limits &declared = info.memories[i];
+    uint64_t maximum = std::min<uint64_t>(declared.max.value_or(65536),
+                                          limits_.memoryPages);
+    if (declared.min > maximum)
+      return makeError(ErrorKind::MemoryLimit,
+                       "the module needs " + std::to_string(declared.min) +
+                           " pages of memory; the limit is " +
+                           std::to_string(maximum));
+    auto memory = LinearMemory::create(declared.min, maximum);
+    if (!memory)
+      return tl::unexpected(memory.error());
+    auto data = std::make_shared<MemoryData>(std::move(*memory));
+    data->declaredMaximum = declared.max;
+    memories_.push_back(std::move(data));
+  }
+  for (size_t i = info.importedTables; i < info.tables.size(); ++i) {
+    auto table = std::make_shared<TableData>();
+    table->type = info.tables[i];
+    table->creator = this;
+    if (table->grow(static_cast<uint32_t>(info.tables[i].limits.min), 0) < 0)
+      return makeError(ErrorKind::ResourceError,
+                       "a table of " + std::to_string(info.tables[i].limits.min) +
+                           " elements is larger than Nomos allows");
+    tablePointers_.push_back(&table->state);
+    tables_.push_back(std::move(table));
+  }
+  // Defined globals may read imported globals and refer to functions.
+  for (const wasm::Global &defined : info.definedGlobals) {
+    auto global = std::make_shared<GlobalData>();
+    global->type = defined.type;
+    global->slot = {evaluate(defined.init), defined.init.bits[1]};
+    globalPointers_.push_back(&global->slot);
+    globals_.push_back(std::move(global));
+  }
+  droppedElems_.assign(info.elems.size(), false);
+  droppedData_.assign(info.datas.size(), false);
+  return {};
+}
+
+void ModuleInstance::finishContext() {
+  if (!memories_.empty()) {
+    context_.memory = &memories_[0]->state;
+    context_.memoryBase = memories_[0]->state.base;
+  }
+  context_.globals = globalPointers_.data();
+  context_.imports = importSlots_.data();
+  context_.tables = tablePointers_.data();
+  context_.typeIds = module_->typeIds().data();
+  context_.functions = functionRefs_.data();
+  context_.callDepth = call_ ? call_->callDepth : 0;
+  context_.maxCallDepth = limits_.callDepth;
+  context_.instance = this;
+}
+
+// Active segments are written in order, elements first; the first that does
+// not fit traps, and what was written before it stays (WebAssembly 2.0).
+// Active and declarative segments are dropped once instantiation is done.
+Expected<void> ModuleInstance::initializeSegments() {
+  const wasm::ModuleInfo &info = module_->info();
+  for (uint32_t i = 0; i < info.elems.size(); ++i) {
+    const wasm::ElemSegment &segment = info.elems[i];
+    if (segment.mode == wasm::ElemSegment::Mode::Active) {
+      uint32_t offset = static_cast<uint32_t>(evaluate(segment.offset));
+      auto ok = initTable(segment.table, i, offset, 0,
+                          static_cast<uint32_t>(segment.items.size()));
+      if (!ok)
+        return ok;
+    }
+    if (segment.mode != wasm::ElemSegment::Mode::Passive)
+      droppedElems_[i] = true;
+  }
+  for (uint32_t i = 0; i < info.datas.size(); ++i) {
+    const wasm::DataSegment &segment = info.datas[i];
+    if (segment.mode != wasm::DataSegment::Mode::Active)
+      continue;
+    uint32_t offset = static_cast<uint32_t>(evaluate(segment.offset));
+    auto ok = initMemory(i, offset, 0, static_cast<uint32_t>(segment.bytes.size()));
+    if (!ok)
+      return ok;
+    droppedData_[i] = true;
+  }
+  return {};
+}
+
+Expected<void> ModuleInstance::initTable(uint32_t tableIndex, uint32_t segment,
+                                         uint32_t dest, uint32_t offset,
+                                         uint32_t count) {
+  const wasm::ElemSegment &elems = module_->info().elems[segment];
+  uint64_t available = droppedElems_[segment] ? 0 : elems.items.size();
+  TableData &target = *tables_[tableIndex];
+  if (uint64_t(offset) + count > available ||
+      uint64_t(dest) + count > target.elements.size())
+    return tl::unexpected(trapError(NOMOS_TRAP_TABLE_OUT_OF_BOUNDS));
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t ref = evaluate(elems.items[offset + i]);
+    target.elements[dest + i] = ref;
+    keepReferenced(target, ref);
+  }
+  return {};
+}
+
+Expected<void> ModuleInstance::initMemory(uint32_t segment, uint32_t dest,
+                                          uint32_t offset, uint32_t count) {
+  const wasm::DataSegment &data = module_->info().datas[segment];
+  uint64_t available = droppedData_[segment] ? 0 : data.bytes.size();
+  uint64_t size = memories_.empty() ? 0 : memories_[0]->state.size;
+  if (uint64_t(offset) + count > available || uint64_t(dest) + count > size)
+    return tl::unexpected(trapError(NOMOS_TRAP_MEMORY_OUT_OF_BOUNDS));
+  if (count)
+    std::memcpy(memories_[0]->state.base + dest, data.bytes.data() + offset,
+                count);
+  return {};
+}
+
+void keepReferenced(TableData &table, uint64_t ref) {
+  if (ref == 0 || table.type.elemType != wasm::ValType::FuncRef)
+    return;
+  auto *funcRef = reinterpret_cast<rt::FuncRef *>(ref);
+  ModuleInstance *owner = &instanceOf(funcRef->ctx);
+  if (owner == table.creator)
+    return;
+  for (const auto &kept : table.referenced)
+    if (kept.get() == owner)
+      return;
+  table.referenced.push_back(owner->shared_from_this());
+}
+
+// ---- calls -----------------------------------------------------------------
+
+static std::optional<ValueType> publicType(wasm::ValType type) {
+  switch (type) {
+  case wasm::ValType::I32: return ValueType::I32;
+  case wasm::ValType::I64: return ValueType::I64;
+  case wasm::ValType::F32: return ValueType::F32;
+  case wasm::ValType::F64: return ValueType::F64;
+  case wasm::ValType::V128: return ValueType::V128;
+  case wasm::ValType::FuncRef: return ValueType::FuncRef;
+  case wasm::ValType::ExternRef: return ValueType::ExternRef;
+  }
+  return std::nullopt;
+}
+
+static Value fromSlot(wasm::ValType type, const rt::ValueSlot &slot) {
+  ValueType t = *publicType(type);
+  uint64_t bits = slot.lo;
+  if (t == ValueType::I32 || t == ValueType::F32)
+    bits = uint32_t(bits);
+  return {t, bits, t == ValueType::V128 ? slot.hi : 0};
+}
+
+Expected<std::vector<Value>>
+ModuleInstance::invoke(uint32_t functionIndex, std::span<const Value> args) {
+  const wasm::FuncType &type = module_->info().funcType(functionIndex);
+  std::string name = module_->functionName(functionIndex);
+  if (args.size() != type.params.size())
+    return makeError(ErrorKind::BadArguments,
+                     name + " takes " + std::to_string(type.params.size()) +
+                         " argument(s), " + std::to_string(args.size()) +
+                         " given");
+  for (size_t i = 0; i < args.size(); ++i)
+    if (publicType(type.params[i]) != args[i].type)
+      return makeError(ErrorKind::BadArguments,
+                       name + ": argument " + std::to_string(i + 1) +
+                           " must be " + wasm::valTypeName(type.params[i]) +
+                           ", not " + std::string(valueTypeName(args[i].type)));
+  std::vector<rt::ValueSlot> slots(
+      std::max<size_t>({args.size(), type.results.size(), 1}));
+  for (size_t i = 0; i < args.size(); ++i)
+    slots[i] = {args[i].bits, args[i].hi};
+  if (auto ran = runThunk(functionIndex, slots.data()); !ran)
+    return tl::unexpected(ran.error());
+  std::vector<Value> results;
+  for (size_t i = 0; i < type.results.size(); ++i)
+    results.push_back(fromSlot(type.results[i], slots[i]));
+  return results;
+}
+
+// Called from generated code through a host adapter: runs the callback with
+// the arguments in `slots`, writes its results back, or traps.
+void ModuleInstance::callHost(uint32_t importIndex, rt::ValueSlot *slots) {
+  bool trapped = false;
+  {
+    const FunctionData &fn = *importedFunctions_[importIndex];
+    std::vector<Value> args;
+    for (size_t i = 0; i < fn.type.params.size(); ++i)
+      args.push_back(fromSlot(fn.type.params[i], slots[i]));
+    Expected<std::vector<Value>> results =
+        makeError(ErrorKind::HostError, "host function failed");
+    try {
+      results = fn.callback(args);
+    } catch (const std::exception &e) {
+      results = makeError(ErrorKind::HostError,
+                          std::string("host function threw: ") + e.what());
+    }
+    if (results && results->size() != fn.type.results.size())
+      results = makeError(ErrorKind::HostError,
+                          "host function returned the wrong number of values");
+    if (results) {
+      for (size_t i = 0; i < results->size(); ++i)
+        slots[i] = {(*results)[i].bits, (*results)[i].hi};
+    } else {
+      Error error = std::move(results.error());
+      if (!error.isTrap())
+        error = Error{ErrorKind::HostError, error.toString(), {}};
+      setTrap(std::move(error));
+      trapped = true;
+    }
+  }
+  if (trapped)
+    unwindTrap();
+}
+
+Extern ModuleInstance::exportOf(const wasm::Export &exp) {
+  switch (exp.kind) {
+  case wasm::ExternKind::Func: {
+    auto fn = std::make_shared<FunctionData>();
+    fn->type = module_->info().funcType(exp.index);
+    fn->owner = shared_from_this();
+    fn->ref = functionRefs_[exp.index];
+    return Extern(fn);
+  }
+  case wasm::ExternKind::Memory: return Extern(memories_[exp.index]);
+  case wasm::ExternKind::Global: return Extern(globals_[exp.index]);
+  case wasm::ExternKind::Table: return Extern(tables_[exp.index]);
+  }
+  return Extern(nullptr);
+}
+
+uint8_t *ModuleInstance::memoryRange(uint32_t offset, uint32_t length) {
+  if (memories_.empty() ||
+      uint64_t(offset) + length > memories_[0]->state.size)
+    return nullptr;
+  return memories_[0]->state.base + offset;
+}
+
+int32_t ModuleInstance::growMemory(uint32_t delta) {
+  return memories_.empty() ? -1 : memories_[0]->grow(delta);
+}
+
+} // namespace nomos
+
+namespace nomos {
+
+Expected<std::vector<Value>> runProgram(std::shared_ptr<const Module> module,
+                                        CallContext &call,
+                                        std::string_view exportName,
+                                        std::span<const Value> args) {
+  auto index = module->exportedFunction(exportName);
+  if (!index)
+    return tl::unexpected(index.error());
+  auto imports = resolveImports(*module, findAbiFunction);
+  if (!imports)
+    return tl::unexpected(imports.error());
+  auto instance = ModuleInstance::instantiate(std::move(module),
+                                              std::move(*imports), call.limits,
+                                              &call);
+  if (!instance)
+    return tl::unexpected(instance.error());
+  return (*instance)->invoke(*index, args);
+}
+
+} // namespace nomos

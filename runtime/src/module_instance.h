@@ -1,0 +1,123 @@
+// An instance of a module: its memories, tables, globals and function
+// references, the context generated code runs with, and the machinery that
+// runs guest code and turns traps into values.
+#pragma once
+
+#include "module.h"
+#include "objects.h"
+#include "transaction.h"
+
+#include <nomos/compiler/runtime_abi.h>
+#include <nomos/vm.h>
+
+#include <csetjmp>
+#include <optional>
+
+namespace nomos {
+
+// A child opened by child_new, alive until child_drop or the call's end.
+struct ChildHandle {
+  std::shared_ptr<const Module> module;
+  Bytes prefix;    // the child's store, inside its parent's (transaction.h)
+  int64_t gas;     // recorded; enforced once metering lands
+  int64_t storage; // recorded; enforced with storage accounting
+};
+
+// What a program run by a VM can reach besides its instance: its store
+// (through the call's transaction), its children, and the call's log.
+struct CallContext {
+  Engine &engine;
+  Transaction &transaction;
+  Bytes prefix;          // namespace of this program's keys (transaction.h)
+  const Limits &limits;
+  uint32_t childDepth;   // 0 for the VM's own program
+  uint32_t callDepth;    // wasm frames below this program's entry
+  std::vector<std::string> &logs;
+  std::vector<std::unique_ptr<ChildHandle>> children; // by handle
+};
+
+class ModuleInstance : public std::enable_shared_from_this<ModuleInstance> {
+public:
+  // Creates the instance with `imports` (one per import, already checked by
+  // resolveImports), then writes element and data segments and runs the
+  // start function. `call` is the VM call it runs in, if any.
+  static Expected<std::shared_ptr<ModuleInstance>>
+  instantiate(std::shared_ptr<const Module> module, std::vector<Extern> imports,
+              const Limits &limits, CallContext *call = nullptr);
+  ~ModuleInstance();
+
+  Expected<std::vector<Value>> invoke(uint32_t functionIndex,
+                                      std::span<const Value> args);
+  Extern exportOf(const wasm::Export &exp);
+
+  const Module &module() const { return *module_; }
+  CallContext &call() { return *call_; }
+  rt::VMContext &context() { return context_; }
+
+  // Guest memory [offset, offset + length), or null when out of bounds.
+  uint8_t *memoryRange(uint32_t offset, uint32_t length);
+
+  // Runtime functions (runtime_functions.cpp) work on these.
+  int32_t growMemory(uint32_t delta);
+  void callHost(uint32_t importIndex, rt::ValueSlot *slots);
+  TableData &table(uint32_t index) { return *tables_[index]; }
+  Expected<void> initTable(uint32_t table, uint32_t segment, uint32_t dest,
+                           uint32_t offset, uint32_t count);
+  Expected<void> initMemory(uint32_t segment, uint32_t dest, uint32_t offset,
+                            uint32_t count);
+  void dropElements(uint32_t segment) { droppedElems_[segment] = true; }
+  void dropData(uint32_t segment) { droppedData_[segment] = true; }
+
+private:
+  ModuleInstance(std::shared_ptr<const Module> module, const Limits &limits,
+                 CallContext *call)
+      : module_(std::move(module)), limits_(limits), call_(call) {}
+  Expected<void> bindImports(std::vector<Extern> imports);
+  Expected<void> createDefinitions();
+  Expected<void> initializeSegments();
+  uint64_t evaluate(const wasm::ConstExpr &expr) const;
+  Expected<void> runThunk(uint32_t functionIndex, rt::ValueSlot *slots);
+  void finishContext();
+
+  std::shared_ptr<const Module> module_;
+  Limits limits_;
+  CallContext *call_;
+
+  std::vector<std::shared_ptr<FunctionData>> importedFunctions_;
+  std::vector<rt::ImportSlot> importSlots_;
+  std::vector<std::shared_ptr<MemoryData>> memories_;
+  std::vector<std::shared_ptr<GlobalData>> globals_;
+  std::vector<rt::GlobalSlot *> globalPointers_;
+  std::vector<std::shared_ptr<TableData>> tables_;
+  std::vector<rt::Table *> tablePointers_;
+  // FuncRefs this instance owns (its functions, and imports bound to host
+  // functions), allocated once: pointers to them must stay valid.
+  std::unique_ptr<rt::FuncRef[]> ownRefs_;
+  std::vector<rt::FuncRef *> functionRefs_; // by function index
+  std::vector<bool> droppedElems_;
+  std::vector<bool> droppedData_;
+  rt::VMContext context_{};
+};
+
+// Binds a module's imports with `resolve`, checking kinds and types as the
+// spec's linking rules say; a LinkError names the first that fails.
+Expected<std::vector<Extern>> resolveImports(const Module &module,
+                                             const ImportResolver &resolve);
+
+// Runs `exportName` of `module` on a fresh instance in a VM call.
+Expected<std::vector<Value>> runProgram(std::shared_ptr<const Module> module,
+                                        CallContext &call,
+                                        std::string_view exportName,
+                                        std::span<const Value> args);
+
+// Traps: recorded per thread, then unwound to the innermost invoke with
+// longjmp. Only unwind from a frame holding no C++ object with a destructor
+// (the error is already stored).
+void setTrap(Error error);
+[[noreturn]] void unwindTrap();
+[[noreturn]] void trap(nomos_trap code);
+Error trapError(nomos_trap code);
+
+ModuleInstance &instanceOf(rt::VMContext *ctx);
+
+} // namespace nomos
