@@ -228,6 +228,26 @@ OpResult FunctionLowering::emitExpression(BinaryenExpressionRef expr) {
         [&](Values v) { return emitStore(expr, v[0], v[1]); });
   if (id == BinaryenCallIndirectId())
     return emitCallIndirect(expr);
+  if (id == BinaryenTupleMakeId()) {
+    llvm::SmallVector<BinaryenExpressionRef, 4> children;
+    for (BinaryenIndex i = 0; i < BinaryenTupleMakeGetNumOperands(expr); ++i)
+      children.push_back(BinaryenTupleMakeGetOperandAt(expr, i));
+    return withOperands(children, [&](Values v) -> OpResult {
+      auto type = m.lowerType(BinaryenExpressionGetType(expr));
+      if (!type)
+        return tl::unexpected(type.error());
+      llvm::Value *tuple = llvm::UndefValue::get(*type);
+      for (unsigned i = 0; i < v.size(); ++i)
+        tuple = b.CreateInsertValue(tuple, v[i], i);
+      return tuple;
+    });
+  }
+  if (id == BinaryenTupleExtractId())
+    return withOperands({BinaryenTupleExtractGetTuple(expr)},
+                        [&](Values v) -> OpResult {
+                          return b.CreateExtractValue(
+                              v[0], BinaryenTupleExtractGetIndex(expr));
+                        });
   if (id == BinaryenRefNullId() || id == BinaryenRefIsId() ||
       id == BinaryenRefFuncId() || id == BinaryenTableGetId() ||
       id == BinaryenTableSetId() || id == BinaryenTableSizeId() ||

@@ -38,9 +38,20 @@ Expected<llvm::Type *> ModuleLowering::lowerType(BinaryenType type) const {
   // (externref); 0 is null.
   if (type == BinaryenTypeFuncref() || type == BinaryenTypeExternref())
     return llvm::Type::getInt64Ty(ctx);
-  if (BinaryenTypeArity(type) > 1)
-    return makeError(ErrorKind::Unsupported,
-                     "multiple values (multi-value) are not supported yet");
+  // Multiple values (results, block types, Binaryen's tuple locals) are a
+  // literal struct of their types.
+  if (BinaryenTypeArity(type) > 1) {
+    std::vector<BinaryenType> types(BinaryenTypeArity(type));
+    BinaryenTypeExpand(type, types.data());
+    std::vector<llvm::Type *> fields;
+    for (BinaryenType element : types) {
+      auto field = lowerType(element);
+      if (!field)
+        return field;
+      fields.push_back(*field);
+    }
+    return llvm::StructType::get(ctx, fields);
+  }
   return makeError(ErrorKind::Unsupported,
                    "this reference type is not supported");
 }
@@ -188,9 +199,44 @@ void ModuleLowering::emitInvokeThunk(uint32_t index) {
     args.push_back(builder.CreateLoad(callee->getParamType(i), slot));
   }
   llvm::Value *result = emitCall(builder, thunk->getArg(0), index, args);
-  if (!callee->getReturnType()->isVoidTy())
-    builder.CreateStore(result, slots);
+  storeResults(builder, result, slots);
   builder.CreateRetVoid();
+}
+
+// Results cross thunks and adapters in value slots, one per value (several
+// when the function returns multiple values, as a struct).
+void ModuleLowering::storeResults(llvm::IRBuilder<> &builder,
+                                  llvm::Value *result, llvm::Value *slots) {
+  llvm::Type *type = result->getType();
+  if (type->isVoidTy())
+    return;
+  auto *slotType =
+      llvm::ArrayType::get(builder.getInt8Ty(), sizeof(rt::ValueSlot));
+  auto *structType = llvm::dyn_cast<llvm::StructType>(type);
+  if (!structType) {
+    builder.CreateStore(result, slots);
+    return;
+  }
+  for (unsigned i = 0; i < structType->getNumElements(); ++i)
+    builder.CreateStore(builder.CreateExtractValue(result, i),
+                        builder.CreateConstGEP1_32(slotType, slots, i));
+}
+
+llvm::Value *ModuleLowering::loadResults(llvm::IRBuilder<> &builder,
+                                         llvm::Type *type, llvm::Value *slots) {
+  auto *structType = llvm::dyn_cast<llvm::StructType>(type);
+  if (!structType)
+    return builder.CreateLoad(type, slots);
+  auto *slotType =
+      llvm::ArrayType::get(builder.getInt8Ty(), sizeof(rt::ValueSlot));
+  llvm::Value *result = llvm::UndefValue::get(structType);
+  for (unsigned i = 0; i < structType->getNumElements(); ++i)
+    result = builder.CreateInsertValue(
+        result,
+        builder.CreateLoad(structType->getElementType(i),
+                           builder.CreateConstGEP1_32(slotType, slots, i)),
+        i);
+  return result;
 }
 
 // T nomos_host_adapter_N(VMContext *ctx, args...): spills the arguments to
@@ -202,7 +248,10 @@ llvm::Function *ModuleLowering::emitHostAdapter(uint32_t index) {
       "nomos_host_adapter_" + std::to_string(index), *module);
   llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", adapter));
   unsigned params = type->getNumParams() - 1;
-  unsigned slots = std::max(params, 1u);
+  unsigned results = 1;
+  if (auto *structType = llvm::dyn_cast<llvm::StructType>(type->getReturnType()))
+    results = structType->getNumElements();
+  unsigned slots = std::max(params, results);
   auto *slotType = llvm::ArrayType::get(builder.getInt8Ty(), sizeof(rt::ValueSlot));
   llvm::AllocaInst *buffer =
       builder.CreateAlloca(slotType, builder.getInt32(slots), "slots");
@@ -215,7 +264,7 @@ llvm::Function *ModuleLowering::emitHostAdapter(uint32_t index) {
   if (type->getReturnType()->isVoidTy())
     builder.CreateRetVoid();
   else
-    builder.CreateRet(builder.CreateLoad(type->getReturnType(), buffer));
+    builder.CreateRet(loadResults(builder, type->getReturnType(), buffer));
   return adapter;
 }
 

@@ -65,6 +65,10 @@ private:
   void declareRuntimeFunctions();
   void emitInvokeThunk(uint32_t index);
   llvm::Function *emitHostAdapter(uint32_t index);
+  void storeResults(llvm::IRBuilder<> &builder, llvm::Value *result,
+                    llvm::Value *slots);
+  llvm::Value *loadResults(llvm::IRBuilder<> &builder, llvm::Type *type,
+                           llvm::Value *slots);
   void emitPointerTable(const char *name,
                         llvm::ArrayRef<llvm::Constant *> entries);
   void emitFunctionTables();

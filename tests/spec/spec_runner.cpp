@@ -99,11 +99,11 @@ Outcome failure(std::string detail) { return {Status::Fail, std::move(detail)}; 
 std::string oneLine(std::string_view text, size_t limit = 240) {
   std::string out;
   for (char c : text) {
-    if (out.size() >= limit) {
+    auto u = static_cast<unsigned char>(c);
+    if (out.size() >= limit && (u & 0xC0) != 0x80) { // not inside a UTF-8 char
       out += "...";
       break;
     }
-    auto u = static_cast<unsigned char>(c);
     if (c == '\n' || c == '\r' || c == '\t') {
       out += ' ';
     } else if (u < 0x20 || u == 0x7f) {
@@ -122,11 +122,11 @@ std::string oneLine(std::string_view text, size_t limit = 240) {
 std::string quoteName(std::string_view name, size_t limit = 60) {
   std::string out = "\"";
   for (char c : name) {
-    if (out.size() > limit) {
+    auto u = static_cast<unsigned char>(c);
+    if (out.size() > limit && (u & 0xC0) != 0x80) { // not inside a UTF-8 char
       out += "...";
       break;
     }
-    auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u == 0x7f || c == '"' || c == '\\') {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\x%02x", u);
