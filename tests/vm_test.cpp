@@ -1,6 +1,11 @@
 // The VM API end to end, with the seed's programs built from the SDK.
 #include "test_util.h"
 
+#include <binaryen-c.h>
+
+#include <cstdlib>
+#include <cstring>
+
 using namespace nomos;
 using nomos::test::loadVM;
 using nomos::test::readFile;
@@ -164,6 +169,35 @@ TEST(VM, ModuleWithDwarfSectionsLoadsAndRuns) {
   auto result = vm.call("triangle", {&n, 1});
   ASSERT_TRUE(result) << result.error().toString();
   EXPECT_EQ(result->results.at(0).asI32(), 5050);
+}
+
+// libnomos carries LLVM 19 (static, hidden) and libbinaryen.so an old LLVM of
+// its own: side by side in one process, neither may resolve into the other.
+// This runs the JIT, then has Binaryen read and write a module with DWARF
+// sections (its DWARF code is where an interposed LLVM crashes), then runs
+// the JIT again.
+TEST(TwoLLVMs, BinaryenRewritesDwarfNextToTheJit) {
+  Bytes code = readFile(DEBUGINFO_WASM);
+  VM vm = loadVM(code);
+  Value n = Value::i32(10);
+  ASSERT_EQ(vm.call("triangle", {&n, 1})->results.at(0).asI32(), 55);
+
+  BinaryenSetDebugInfo(true);
+  BinaryenModuleRef module =
+      BinaryenModuleRead(reinterpret_cast<char *>(code.data()), code.size());
+  BinaryenModuleAllocateAndWriteResult written =
+      BinaryenModuleAllocateAndWrite(module, nullptr);
+  BinaryenSetDebugInfo(false);
+  std::string output(static_cast<const char *>(written.binary),
+                     written.binaryBytes);
+  std::free(written.binary);
+  std::free(written.sourceMap);
+  BinaryenModuleDispose(module);
+  EXPECT_NE(output.find(".debug_info"), std::string::npos);
+
+  auto again = VM::create(Bytes(output.begin(), output.end()));
+  ASSERT_TRUE(again) << again.error().toString();
+  EXPECT_EQ(again->call("triangle", {&n, 1})->results.at(0).asI32(), 55);
 }
 
 TEST(Engine, SameCodeCompilesOnce) {

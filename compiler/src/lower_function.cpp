@@ -264,6 +264,8 @@ OpResult FunctionLowering::emitExpression(BinaryenExpressionRef expr) {
                          BinaryenMemoryFillGetValue(expr),
                          BinaryenMemoryFillGetSize(expr)},
                         [&](Values v) { return emitMemoryFill(v[0], v[1], v[2]); });
+  if (isSimdExpression(id))
+    return emitSimdExpression(expr);
   if (id == BinaryenMemorySizeId())
     return emitMemorySize();
   if (id == BinaryenMemoryGrowId())
@@ -513,10 +515,10 @@ OpResult FunctionLowering::emitConst(BinaryenExpressionRef expr) {
     return b.getInt64(uint64_t(BinaryenConstGetValueI64(expr)));
   if (type == BinaryenTypeFloat32() || type == BinaryenTypeFloat64())
     return floatConstant(m.ctx, expr);
-  const char *name =
-      type == BinaryenTypeVec128() ? "v128.const" : "a reference constant";
+  if (type == BinaryenTypeVec128())
+    return v128Constant(m.ctx, expr);
   return makeError(ErrorKind::Unsupported,
-                   std::string("instruction ") + name + " is not supported yet");
+                   "instruction a reference constant is not supported yet");
 }
 
 } // namespace nomos::compiler

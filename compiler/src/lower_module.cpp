@@ -32,8 +32,11 @@ Expected<llvm::Type *> ModuleLowering::lowerType(BinaryenType type) const {
     return llvm::Type::getFloatTy(ctx);
   if (type == BinaryenTypeFloat64())
     return llvm::Type::getDoubleTy(ctx);
+  // v128 is <2 x i64> everywhere; SIMD operators bitcast it to their lane
+  // shape. It crosses thunks, globals and host adapters in a 16-byte,
+  // 16-aligned rt::ValueSlot.
   if (type == BinaryenTypeVec128())
-    return makeError(ErrorKind::Unsupported, "v128 values are not supported yet");
+    return llvm::FixedVectorType::get(llvm::Type::getInt64Ty(ctx), 2);
   // References are 64-bit: a FuncRef* (funcref) or the host's value
   // (externref); 0 is null.
   if (type == BinaryenTypeFuncref() || type == BinaryenTypeExternref())

@@ -123,6 +123,11 @@ public:
   llvm::Value *canonicalizeNaN(llvm::Value *value);
   llvm::Value *emitTrappingTrunc(llvm::Value *value, llvm::Type *resultType,
                                  bool isSigned);
+  // SIMD (simd_operators.cpp): v128 unary/binary operators and the SIMD
+  // expression kinds (lanes, shuffle, bitselect, shifts, vector memory).
+  OpResult emitSimdUnary(BinaryenOp op, llvm::Value *value);
+  OpResult emitSimdBinary(BinaryenOp op, llvm::Value *lhs, llvm::Value *rhs);
+  OpResult emitSimdExpression(BinaryenExpressionRef expr);
 
 private:
   struct Label {
@@ -183,5 +188,16 @@ const char *expressionName(BinaryenExpressionId id);
 const char *floatOpName(BinaryenOp op, bool binary);
 // An f32.const or f64.const with its exact bits (NaN payloads included).
 llvm::Constant *floatConstant(llvm::LLVMContext &ctx, BinaryenExpressionRef expr);
+// SIMD (simd_operators.cpp): whether `op` is a v128 unary (binary)
+// operator, its name (null if not one), whether `id` is a SIMD expression
+// kind, and a v128.const as <2 x i64>.
+bool isSimdOp(BinaryenOp op, bool binary);
+const char *simdOpName(BinaryenOp op, bool binary);
+bool isSimdExpression(BinaryenExpressionId id);
+llvm::Constant *v128Constant(llvm::LLVMContext &ctx, BinaryenExpressionRef expr);
+// The bounds-checked pointer to [address + offset, + bytes) of memory 0
+// (operators.cpp); address is an i32 wasm value.
+llvm::Value *checkedAddress(FunctionLowering &f, llvm::Value *address,
+                            uint64_t offset, unsigned bytes);
 
 } // namespace nomos::compiler

@@ -94,6 +94,8 @@ std::string opName(const OpTable &table, BinaryenOp op, const char *family,
     return found->second.name;
   if (const char *name = floatOpName(op, binary))
     return name;
+  if (const char *name = simdOpName(op, binary))
+    return name;
   return std::string(family) + " operator #" + std::to_string(op);
 }
 
@@ -142,6 +144,8 @@ const char *expressionName(BinaryenExpressionId id) {
 }
 
 OpResult FunctionLowering::emitUnary(BinaryenOp op, llvm::Value *value) {
+  if (isSimdOp(op, false))
+    return emitSimdUnary(op, value);
   auto found = unaryOps().find(op);
   if (found == unaryOps().end())
     return emitFloatUnary(op, value);
@@ -178,6 +182,8 @@ OpResult FunctionLowering::emitUnary(BinaryenOp op, llvm::Value *value) {
 
 OpResult FunctionLowering::emitBinary(BinaryenOp op, llvm::Value *lhs,
                                       llvm::Value *rhs) {
+  if (isSimdOp(op, true))
+    return emitSimdBinary(op, lhs, rhs);
   auto found = binaryOps().find(op);
   if (found == binaryOps().end())
     return emitFloatBinary(op, lhs, rhs);
@@ -250,8 +256,8 @@ OpResult FunctionLowering::emitBinary(BinaryenOp op, llvm::Value *lhs,
 // Linear memory access: the effective address is the zero-extended i32
 // address plus the static offset, computed in 64 bits so it cannot wrap,
 // and checked against the current memory size (explicit bounds checks).
-static llvm::Value *checkedAddress(FunctionLowering &f, llvm::Value *address,
-                                   uint64_t offset, unsigned bytes) {
+llvm::Value *checkedAddress(FunctionLowering &f, llvm::Value *address,
+                            uint64_t offset, unsigned bytes) {
   auto &b = f.b;
   llvm::Value *effective =
       b.CreateAdd(b.CreateZExt(address, b.getInt64Ty()), b.getInt64(offset));
@@ -277,8 +283,9 @@ OpResult FunctionLowering::emitLoad(BinaryenExpressionRef expr,
       b.CreateAlignedLoad(memoryType, pointer, llvm::MaybeAlign(1));
   if (memoryType == *resultType)
     return value;
-  // Floats move as integers of their width: the bits, NaN payloads included.
-  if ((*resultType)->isFloatingPointTy())
+  // Floats (and v128) move as integers of their width: the bits, NaN
+  // payloads included.
+  if ((*resultType)->isFloatingPointTy() || (*resultType)->isVectorTy())
     return b.CreateBitCast(value, *resultType);
   return BinaryenLoadIsSigned(expr) ? b.CreateSExt(value, *resultType)
                                     : b.CreateZExt(value, *resultType);
@@ -290,7 +297,7 @@ OpResult FunctionLowering::emitStore(BinaryenExpressionRef expr,
   llvm::Value *pointer =
       checkedAddress(*this, address, BinaryenStoreGetOffset(expr), bytes);
   llvm::Type *memoryType = b.getIntNTy(bytes * 8);
-  if (value->getType()->isFloatingPointTy())
+  if (value->getType()->isFloatingPointTy() || value->getType()->isVectorTy())
     value = b.CreateBitCast(value, memoryType);
   if (value->getType() != memoryType)
     value = b.CreateTrunc(value, memoryType);

@@ -1,5 +1,7 @@
 #include <nomos/metering/binaryen_module.h>
 
+#include "binaryen_input.h"
+
 #include <binaryen-c.h>
 
 #include <vector>
@@ -33,32 +35,18 @@ Expected<LoadedModule> loadModule(std::span<const uint8_t> bytes) {
     return makeError(ErrorKind::Unsupported,
                      "table.init, elem.drop, table.copy and table.fill are "
                      "not supported yet: Binaryen 108 cannot read them");
-  if (info->hasNameWithNul)
-    return makeError(ErrorKind::Unsupported,
-                     "a NUL byte in an import, export, custom section or "
-                     "name-section name is not supported yet: Binaryen 108 "
-                     "cannot read it");
-  if (info->usesDeclarativeElemExprs)
-    return makeError(ErrorKind::Unsupported,
-                     "a declarative element segment of expressions is not "
-                     "supported yet: Binaryen 108 cannot read it");
-  if (info->usesExternRefElemSegment)
-    return makeError(ErrorKind::Unsupported,
-                     "an externref element segment is not supported yet: "
-                     "Binaryen 108 cannot read it");
-  if (info->hasCustomSectionBinaryenRejects)
-    return makeError(ErrorKind::Unsupported,
-                     "a \"name\", \"target_features\", \"dylink\" or "
-                     "\"dylink.0\" custom section that Binaryen 108 cannot "
-                     "parse is not supported yet: Binaryen 108 cannot read it");
+  // Binaryen reads a rewrite of the module holding only what the function
+  // bodies need (binaryen_input.h): its reader ends the process on valid
+  // names, segments and custom sections that Nomos takes from ModuleInfo.
   // BinaryenModuleRead takes a mutable buffer.
-  std::vector<char> copy(bytes.begin(), bytes.end());
+  std::vector<char> input = binaryenInput(bytes, *info);
   LoadedModule loaded{std::move(*info), {}};
-  loaded.binaryen.reset(BinaryenModuleRead(copy.data(), copy.size()));
-  // Nomos's validator is the authority: Binaryen's is stricter than the spec
-  // in places (it checks data and element segments against the initial
-  // memory and table sizes, where the spec traps at instantiation), and
-  // Nomos takes segments from its own ModuleInfo, never from Binaryen.
+  loaded.binaryen.reset(BinaryenModuleRead(input.data(), input.size()));
+  // Binaryen's validator is not run: Nomos's is the authority. Binaryen's is
+  // stricter than the spec in places (it checks segments against the
+  // initial memory and table sizes, where the spec traps at instantiation),
+  // and the rewrite leaves out what it would check against (the element
+  // segments that declare `ref.func` targets, the segments' contents).
   BinaryenModuleSetFeatures(loaded.binaryen.get(), webAssembly20Features());
   return loaded;
 }

@@ -1628,145 +1628,6 @@ const char *externKindName(ExternKind kind) {
   return "unknown";
 }
 
-bool hasNul(std::string_view s) { return s.find('\0') != s.npos; }
-
-// Whether Binaryen 108's reader can read a custom section. It interprets four
-// of them and ends the process on contents its parser rejects (any other
-// custom section is kept as opaque bytes). This mirrors its parser: every
-// subsection must be consumed exactly, and its strings must not contain NUL.
-enum class BinaryenCustomRead { Ok, NulInName, Rejected };
-
-BinaryenCustomRead binaryenReadsCustomSection(std::string_view name,
-                                              std::span<const uint8_t> payload) {
-  const bool isName = name == "name";
-  const bool isFeatures = name == "target_features";
-  const bool isDylink = name == "dylink";
-  const bool isDylink0 = name == "dylink.0";
-  if (!isName && !isFeatures && !isDylink && !isDylink0)
-    return BinaryenCustomRead::Ok;
-  bool nul = false;
-  // A string as Binaryen reads it (no UTF-8 check; NUL is refused).
-  auto str = [&nul](Reader &r, bool nulAllowed = false) -> bool {
-    auto len = r.readU32();
-    if (!len)
-      return false;
-    auto bytes = r.readBytes(*len);
-    if (!bytes)
-      return false;
-    if (!nulAllowed &&
-        std::find(bytes->begin(), bytes->end(), uint8_t(0)) != bytes->end())
-      nul = true;
-    return true;
-  };
-  auto u32s = [](Reader &r, int n) -> bool {
-    for (int i = 0; i < n; ++i)
-      if (!r.readU32())
-        return false;
-    return true;
-  };
-  // A name map: vec(index name).
-  auto nameMap = [&](Reader &r) -> bool {
-    auto count = r.readU32();
-    if (!count)
-      return false;
-    for (uint32_t i = 0; i < *count; ++i)
-      if (!u32s(r, 1) || !str(r))
-        return false;
-    return true;
-  };
-  auto indirectNameMap = [&](Reader &r) -> bool {
-    auto count = r.readU32();
-    if (!count)
-      return false;
-    for (uint32_t i = 0; i < *count; ++i)
-      if (!u32s(r, 1) || !nameMap(r))
-        return false;
-    return true;
-  };
-  // Subsections: id, size, contents that must fill exactly `size` bytes.
-  // read() returns false for contents it cannot parse; for an id it does not
-  // know, it returns std::nullopt (Binaryen skips it, or for dylink.0 keeps
-  // the rest of the section verbatim).
-  auto subsections = [](Reader &r, auto read) -> bool {
-    while (!r.atEnd()) {
-      auto id = r.readU32();
-      auto size = id ? r.readU32() : Expected<uint32_t>(0);
-      if (!id || !size)
-        return false;
-      auto sub = r.readSub(*size);
-      if (!sub)
-        return false;
-      std::optional<bool> ok = read(*id, *sub);
-      if (!ok)
-        continue;
-      if (!*ok || !sub->atEnd())
-        return false;
-    }
-    return true;
-  };
-
-  Reader r(payload, 0, "");
-  bool ok = true;
-  if (isName) {
-    ok = subsections(r, [&](uint32_t id, Reader &sub) -> std::optional<bool> {
-      switch (id) {
-      case 0: return str(sub, /*nulAllowed=*/true); // module name
-      case 1: case 4: case 5: case 6: case 7: case 8: case 9:
-        return nameMap(sub); // function, type, table, memory, global, ...
-      case 2: case 10: return indirectNameMap(sub); // local, field
-      default: return std::nullopt;
-      }
-    });
-  } else if (isFeatures) {
-    auto count = r.readU32();
-    ok = bool(count);
-    for (uint32_t i = 0; ok && i < *count; ++i) {
-      auto prefix = r.readByte();
-      ok = prefix && (*prefix == '+' || *prefix == '-' || *prefix == '=') &&
-           str(r);
-    }
-    ok = ok && r.atEnd();
-  } else if (isDylink) {
-    // memory size and alignment, table size and alignment, needed libraries.
-    ok = u32s(r, 4);
-    auto count = ok ? r.readU32() : Expected<uint32_t>(0);
-    ok = ok && count;
-    for (uint32_t i = 0; ok && i < *count; ++i)
-      ok = str(r);
-    ok = ok && r.atEnd();
-  } else {
-    // dylink.0: subsections until one Binaryen does not know, whose header
-    // it reads and after which it keeps the rest of the section verbatim.
-    while (ok && !r.atEnd()) {
-      auto id = r.readU32();
-      auto size = id ? r.readU32() : Expected<uint32_t>(0);
-      if (!id || !size) {
-        ok = false;
-        break;
-      }
-      if (*id != 1 && *id != 2)
-        break;
-      auto sub = r.readSub(*size);
-      if (!sub) {
-        ok = false;
-        break;
-      }
-      if (*id == 1) { // memory info
-        ok = u32s(*sub, 4);
-      } else { // needed libraries
-        auto count = sub->readU32();
-        ok = bool(count);
-        for (uint32_t i = 0; ok && i < *count; ++i)
-          ok = str(*sub);
-      }
-      ok = ok && sub->atEnd();
-    }
-  }
-  if (!ok)
-    return BinaryenCustomRead::Rejected;
-  return nul ? BinaryenCustomRead::NulInName : BinaryenCustomRead::Ok;
-}
-
 class ModuleDecoder {
 public:
   explicit ModuleDecoder(std::span<const uint8_t> bytes)
@@ -1913,15 +1774,6 @@ Expected<void> ModuleDecoder::dispatch(uint8_t id, Reader &r) {
 Expected<void> ModuleDecoder::readCustomSection(Reader &r) {
   TRY_ASSIGN(std::string name, r.readName());
   TRY_ASSIGN(auto rest, r.readBytes(r.remaining()));
-  if (hasNul(name))
-    m_.hasNameWithNul = true;
-  switch (binaryenReadsCustomSection(name, rest)) {
-  case BinaryenCustomRead::Ok: break;
-  case BinaryenCustomRead::NulInName: m_.hasNameWithNul = true; break;
-  case BinaryenCustomRead::Rejected:
-    m_.hasCustomSectionBinaryenRejects = true;
-    break;
-  }
   if (name == "name" && !nameSection_)
     nameSection_ = rest;
   return {};
@@ -2038,8 +1890,6 @@ Expected<void> ModuleDecoder::readImport(Reader &r) {
   Import imp;
   TRY_ASSIGN(imp.module, r.readName());
   TRY_ASSIGN(imp.name, r.readName());
-  if (hasNul(imp.module) || hasNul(imp.name))
-    m_.hasNameWithNul = true;
   const size_t at = r.offset();
   TRY_ASSIGN(uint8_t kind, r.readByte());
   switch (kind) {
@@ -2273,8 +2123,6 @@ Expected<void> ModuleDecoder::readExportSection(Reader &r) {
     const size_t at = r.offset();
     Export e;
     TRY_ASSIGN(e.name, r.readName());
-    if (hasNul(e.name))
-      m_.hasNameWithNul = true;
     const size_t kindAt = r.offset();
     TRY_ASSIGN(uint8_t kind, r.readByte());
     if (kind > 3)
@@ -2348,10 +2196,6 @@ Expected<ElemSegment> ModuleDecoder::readElemSegment(Reader &r) {
                      "malformed element kind 0x" + hexByte(kind));
   }
   TRY(readElemItems(r, flags, seg));
-  if (flags == 7 && !seg.items.empty())
-    m_.usesDeclarativeElemExprs = true;
-  if ((flags == 5 || flags == 6) && seg.refType == ValType::ExternRef)
-    m_.usesExternRefElemSegment = true;
   if (seg.mode != ElemSegment::Mode::Active)
     return seg;
   if (seg.table >= m_.tables.size())

@@ -9,6 +9,7 @@
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/Support/MemoryBuffer.h>
 
+#include <cmath>
 #include <cstring>
 
 namespace nomos {
@@ -45,10 +46,20 @@ static llvm::orc::SymbolMap runtimeSymbols(llvm::orc::ExecutionSession &session)
       {session.intern(rt::kElemDropFunction), symbol(&nomos_rt_elem_drop)},
       {session.intern(rt::kMemoryInitFunction), symbol(&nomos_rt_memory_init)},
       {session.intern(rt::kDataDropFunction), symbol(&nomos_rt_data_drop)},
-      // LLVM may turn guest loops into calls of these.
+      // LLVM may turn guest loops into calls of these, and lowers rounding
+      // to libm calls on CPUs without SSE4.1 (all are exact, so
+      // deterministic).
       {session.intern("memcpy"), symbol(&::memcpy)},
       {session.intern("memmove"), symbol(&::memmove)},
       {session.intern("memset"), symbol(&::memset)},
+      {session.intern("ceil"), symbol(static_cast<double (*)(double)>(&::ceil))},
+      {session.intern("ceilf"), symbol(static_cast<float (*)(float)>(&::ceilf))},
+      {session.intern("floor"), symbol(static_cast<double (*)(double)>(&::floor))},
+      {session.intern("floorf"), symbol(static_cast<float (*)(float)>(&::floorf))},
+      {session.intern("trunc"), symbol(static_cast<double (*)(double)>(&::trunc))},
+      {session.intern("truncf"), symbol(static_cast<float (*)(float)>(&::truncf))},
+      {session.intern("roundeven"), symbol(&::roundeven)},
+      {session.intern("roundevenf"), symbol(&::roundevenf)},
   };
 }
 

@@ -26,7 +26,9 @@ struct LoadedModule {
 };
 
 // Decodes and validates with Nomos's own validator first, and only then lets
-// Binaryen read the bytes (Binaryen's reader exits the process on bad input).
+// Binaryen read the function bodies (Binaryen's reader exits the process on
+// bad input, and on some valid input outside the bodies, so it reads a
+// rewrite of the module: metering/src/binaryen_input.h).
 Expected<LoadedModule> loadModule(std::span<const uint8_t> bytes);
 
 } // namespace nomos::metering

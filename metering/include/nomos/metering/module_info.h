@@ -6,8 +6,10 @@
 // limits, memory imports, the start function or element expressions. So the
 // front end decodes and validates every section (function bodies included,
 // with the spec's operand-stack algorithm) and keeps this view; Binaryen then
-// reads only binaries known to be valid. Indices here are the wasm index
-// spaces (imports first), which is also the order Binaryen numbers them in.
+// reads only binaries known to be valid, and only their function bodies and
+// the declarations those need (a rewrite, metering/src/binaryen_input.h).
+// Indices here are the wasm index spaces (imports first), which is also the
+// order Binaryen numbers them in.
 #pragma once
 
 #include <nomos/error.h>
@@ -133,7 +135,8 @@ struct ModuleInfo {
   std::optional<uint32_t> dataCount;
 
   // From the "name" custom section when present and well-formed; empty
-  // strings where a function has no name. Size == functions.size().
+  // strings where a function has no name. Size == functions.size(). The
+  // only names Binaryen gets (it never sees the module's name section).
   std::vector<std::string> functionNames;
 
   // Whether any function body uses a v128 value or SIMD instruction.
@@ -146,25 +149,9 @@ struct ModuleInfo {
   // ("invalid code after misc prefix") and ends the process. table.get/set/
   // size/grow are fine.
   bool usesTableBulkOps = false;
-  // Whether a name Binaryen 108 reads contains a NUL byte: an import's module
-  // or field name, an export name, a custom section's name, or an entry of
-  // the "name" section's function, local, type, table, memory, global, elem,
-  // data or field subsections. Valid wasm, but Binaryen's reader ends the
-  // process ("inline string contains NULL").
-  bool hasNameWithNul = false;
-  // Whether a declarative element segment in expression form (flags 7) has
-  // items. Binaryen 108 skips declarative segments as if the items were
-  // function indices, misparses the section and ends the process.
-  bool usesDeclarativeElemExprs = false;
-  // Whether a passive or active element segment is of type externref (flags
-  // 5 or 6). Binaryen 108's reader only takes funcref segments ("Invalid type
-  // for a usesExpressions element segment") and ends the process.
-  bool usesExternRefElemSegment = false;
-  // Whether a custom section Binaryen 108 interprets ("name", "dylink",
-  // "dylink.0", "target_features") has contents its parser rejects. Custom
-  // section contents never make a module invalid, but Binaryen's reader ends
-  // the process on them.
-  bool hasCustomSectionBinaryenRejects = false;
+  // (Names with NUL bytes, element segments of any kind and custom sections,
+  // which Binaryen 108's reader also refuses by ending the process, need no
+  // flag: Binaryen never sees them, see metering/src/binaryen_input.h.)
 
   const FuncType &funcType(uint32_t funcIndex) const {
     return types[functions[funcIndex]];
