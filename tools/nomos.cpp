@@ -1,6 +1,7 @@
 // nomos: the command-line tool.
 //   nomos demo
 //   nomos call MODULE.wasm EXPORT [ARGS...] [--set KEY=VALUE]... [--get KEY[=TYPE]]... [--json]
+//              [--gas N] [--no-metering] [--gas-schedule FILE] [--opt 0|1|2|3]
 // Exit codes: 0 success, 1 the call trapped, 2 bad usage or a bad module.
 #include "demo.h"
 #include "json.h"
@@ -111,6 +112,9 @@ struct CallOptions {
   std::vector<std::string> gets;
   bool json = false;
   unsigned optLevel = 2;
+  uint64_t gas = Limits{}.gas;
+  bool noMetering = false;
+  std::string gasSchedule; // a key = value file (docs/metering.md)
 };
 
 struct Gotten {
@@ -119,7 +123,7 @@ struct Gotten {
 };
 
 void printReport(const CallOptions &options, const Expected<CallResult> &result,
-                 const std::vector<Gotten> &gotten) {
+                 const std::vector<Gotten> &gotten, const GasReport &gas) {
   if (!options.json) {
     if (result) {
       for (const Value &value : result->results)
@@ -132,6 +136,8 @@ void printReport(const CallOptions &options, const Expected<CallResult> &result,
     for (const Gotten &g : gotten)
       std::printf("%s = %s\n", g.key.c_str(),
                   g.value ? g.value->c_str() : "(absent)");
+    std::fprintf(stderr, "gas used: %llu\n",
+                 static_cast<unsigned long long>(gas.used));
     return;
   }
   std::string out = "{\"export\":" + jsonString(options.exportName) + ",\"results\":[";
@@ -152,7 +158,8 @@ void printReport(const CallOptions &options, const Expected<CallResult> &result,
   for (size_t i = 0; i < gotten.size(); ++i)
     out += (i ? "," : "") + jsonString(gotten[i].key) + ":" +
            (gotten[i].value ? jsonString(*gotten[i].value) : "null");
-  out += "}}";
+  out += "},\"gas_used\":" + std::to_string(gas.used) +
+         ",\"gas_left\":" + std::to_string(gas.left) + "}";
   std::printf("%s\n", out.c_str());
 }
 
@@ -160,7 +167,15 @@ int runCall(const CallOptions &options) {
   auto code = readFile(options.module);
   if (!code)
     return usageError(code.error().message);
-  auto engine = std::make_shared<Engine>(EngineOptions{options.optLevel});
+  EngineOptions engineOptions{options.optLevel};
+  engineOptions.metering = !options.noMetering;
+  if (!options.gasSchedule.empty()) {
+    auto schedule = GasSchedule::loadFile(options.gasSchedule);
+    if (!schedule)
+      return usageError(schedule.error().message);
+    engineOptions.schedule = *schedule;
+  }
+  auto engine = std::make_shared<Engine>(engineOptions);
   auto vm = VM::create(*code, {.engine = engine});
   if (!vm)
     return usageError(options.module + ": " + vm.error().toString());
@@ -191,7 +206,7 @@ int runCall(const CallOptions &options) {
     }
   }
 
-  auto result = vm->call(options.exportName, args);
+  auto result = vm->call(options.exportName, args, options.gas);
   if (!result && !result.error().isTrap())
     return usageError(result.error().toString());
 
@@ -204,7 +219,7 @@ int runCall(const CallOptions &options) {
     gotten.push_back(
         {key, value ? std::optional(formatStoredValue(*value, type)) : std::nullopt});
   }
-  printReport(options, result, gotten);
+  printReport(options, result, gotten, vm->lastCallGas());
   return result ? 0 : kExitTrap;
 }
 
@@ -232,8 +247,16 @@ int main(int argc, char **argv) {
   callCommand->add_option("--get", call.gets,
                           "KEY[=i32|i64|str|hex] printed after the call");
   callCommand->add_flag("--json", call.json, "print one JSON object");
-  callCommand->add_option("-O,--opt-level", call.optLevel, "LLVM optimization level")
+  callCommand->add_option("-O,--opt-level,--opt", call.optLevel,
+                          "LLVM optimization level (0..3)")
       ->check(CLI::Range(0, 3));
+  callCommand->add_option("--gas", call.gas,
+                          "gas limit of the call (default 1000000000)")
+      ->check(CLI::Range(uint64_t(0), nomos::kMaxGas));
+  callCommand->add_flag("--no-metering", call.noMetering,
+                        "run without gas metering (gas used is 0)");
+  callCommand->add_option("--gas-schedule", call.gasSchedule,
+                          "gas schedule file (key = value lines, docs/metering.md)");
 
   try {
     app.parse(argc, argv);

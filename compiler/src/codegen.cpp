@@ -1,6 +1,8 @@
 // Optimization with the new pass manager and native code generation.
 #include "lowering.h"
 
+#include <nomos/metering/gas_injection.h>
+
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -77,6 +79,14 @@ buildModule(const metering::LoadedModule &input, const CompileOptions &options,
             llvm::LLVMContext &ctx, llvm::TargetMachine &machine,
             bool optimized) {
   ModuleLowering lowering(input, ctx);
+  if (metering::isMetered(input.binaryen.get())) {
+    if (!options.gas)
+      return makeError(ErrorKind::CompileError,
+                       "internal error: a metered module needs its gas schedule");
+    lowering.metered = true;
+    lowering.gasSchedule = &*options.gas;
+    lowering.gasInRegister = options.gasInRegister;
+  }
   auto module = lowering.run();
   if (!module)
     return module;

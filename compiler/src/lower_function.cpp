@@ -6,7 +6,11 @@
 // which LLVM deletes.
 #include "lowering.h"
 
+#include <nomos/metering/gas_injection.h>
+
 #include <llvm/IR/MDBuilder.h>
+
+#include <cstring>
 
 namespace nomos::compiler {
 
@@ -29,6 +33,22 @@ bool isUnreachable(BinaryenExpressionRef expr) {
 bool hasValue(BinaryenType type) {
   return type != BinaryenTypeNone() && type != BinaryenTypeUnreachable();
 }
+
+// The value of a block or loop of type `type` whose code ends with `value`.
+// Binaryen keeps the declared type even when the code never falls through
+// (`(loop (result i32) (br $out))`): then there is no value, the code after
+// it is dead, and its users get a poison value.
+OpResult fallThroughValue(const ModuleLowering &m, llvm::Value *value,
+                          BinaryenType type) {
+  if (!hasValue(type))
+    return nullptr;
+  if (value)
+    return value;
+  auto llvmType = m.lowerType(type);
+  if (!llvmType)
+    return tl::unexpected(llvmType.error());
+  return llvm::PoisonValue::get(*llvmType);
+}
 } // namespace
 
 FunctionLowering::FunctionLowering(ModuleLowering &module, uint32_t index)
@@ -50,6 +70,8 @@ void FunctionLowering::startDeadBlock() {
 }
 
 void FunctionLowering::trapAlways(nomos_trap code) {
+  if (m.metered)
+    writeBackGas(gasRefund(), b);
   b.CreateCall(m.trapFunction, {vmctx, b.getInt32(code)});
   b.CreateUnreachable();
   startDeadBlock();
@@ -66,8 +88,161 @@ void FunctionLowering::trapIf(llvm::Value *failed, nomos_trap code) {
   }
   auto *cont = llvm::BasicBlock::Create(m.ctx, "ok", llvmFunction_);
   llvm::MDBuilder weights(m.ctx);
-  b.CreateCondBr(failed, trap, cont, weights.createUnlikelyBranchWeights());
+  llvm::BasicBlock *target = trap;
+  // Metered: the trapping instruction ran, what follows it in its metered
+  // block did not; store the counter with that rest given back.
+  uint64_t refund = m.metered ? gasRefund() : 0;
+  if (m.metered && (m.gasInRegister || refund)) {
+    target = llvm::BasicBlock::Create(m.ctx, "trap.gas", llvmFunction_);
+    llvm::IRBuilder<> gasBuilder(target);
+    writeBackGas(refund, gasBuilder);
+    gasBuilder.CreateBr(trap);
+  }
+  b.CreateCondBr(failed, target, cont, weights.createUnlikelyBranchWeights());
   b.SetInsertPoint(cont);
+}
+
+// ---- gas (docs/metering.md) --------------------------------------------------
+
+bool FunctionLowering::isCharge(BinaryenExpressionRef expr, uint64_t &cost) const {
+  return m.metered && metering::isGasCharge(expr, cost);
+}
+
+static bool isConstruct(BinaryenExpressionRef expr) {
+  BinaryenExpressionId id = BinaryenExpressionGetId(expr);
+  return id == BinaryenBlockId() || id == BinaryenLoopId() || id == BinaryenIfId();
+}
+
+// What the current metered block charged and has not run once the current
+// instruction has (the instruction itself counts as run when it traps).
+uint64_t FunctionLowering::gasRefund() const {
+  uint64_t own = current_ && !isConstruct(current_)
+                     ? metering::instructionCost(current_, *m.gasSchedule)
+                     : 0;
+  return gasRemaining_ > own ? gasRemaining_ - own : 0;
+}
+
+void FunctionLowering::writeBackGas(uint64_t refund, llvm::IRBuilder<> &builder) {
+  if (!m.gasInRegister && refund == 0)
+    return; // the counter already lives in vmctx
+  auto *i64 = builder.getInt64Ty();
+  llvm::Value *gas = builder.CreateLoad(i64, gasSlot_);
+  if (refund)
+    gas = builder.CreateAdd(gas, builder.getInt64(refund));
+  builder.CreateStore(gas, builder.CreateStructGEP(m.vmContextType, vmctx,
+                                                   rt::kGasLeft));
+}
+
+void FunctionLowering::outOfGasIf(llvm::Value *exhausted) {
+  // All gas counts as used after OutOfGas: nothing to store.
+  llvm::BasicBlock *&trap = trapBlocks_[NOMOS_TRAP_OUT_OF_GAS];
+  if (!trap) {
+    trap = llvm::BasicBlock::Create(m.ctx, "out_of_gas", llvmFunction_);
+    llvm::IRBuilder<> trapBuilder(trap);
+    trapBuilder.CreateCall(m.trapFunction,
+                           {vmctx, trapBuilder.getInt32(NOMOS_TRAP_OUT_OF_GAS)});
+    trapBuilder.CreateUnreachable();
+  }
+  auto *cont = llvm::BasicBlock::Create(m.ctx, "gas.ok", llvmFunction_);
+  llvm::MDBuilder weights(m.ctx);
+  b.CreateCondBr(exhausted, trap, cont, weights.createUnlikelyBranchWeights());
+  b.SetInsertPoint(cont);
+}
+
+void FunctionLowering::emitCharge(uint64_t cost) {
+  gasRemaining_ = cost;
+  llvm::Value *gas =
+      b.CreateSub(b.CreateLoad(b.getInt64Ty(), gasSlot_), b.getInt64(cost), "gas");
+  b.CreateStore(gas, gasSlot_);
+  outOfGasIf(b.CreateICmpSLT(gas, b.getInt64(0)));
+}
+
+void FunctionLowering::chargeDynamic(llvm::Value *count, uint64_t perUnit) {
+  if (!m.metered || perUnit == 0)
+    return;
+  auto *i64 = b.getInt64Ty();
+  llvm::Value *cost = b.CreateMul(b.CreateZExt(count, i64), b.getInt64(perUnit));
+  llvm::Value *gas = b.CreateSub(b.CreateLoad(i64, gasSlot_), cost);
+  b.CreateStore(gas, gasSlot_);
+  outOfGasIf(b.CreateICmpSLT(gas, b.getInt64(0)));
+}
+
+// A grow pays per page (element) it added: nothing when it failed (-1).
+void FunctionLowering::chargeGrown(llvm::Value *old, llvm::Value *delta,
+                                   uint64_t perUnit) {
+  if (!m.metered || perUnit == 0)
+    return;
+  llvm::Value *failed = b.CreateICmpEQ(old, llvm::ConstantInt::get(old->getType(), -1, true));
+  chargeDynamic(b.CreateSelect(failed, llvm::ConstantInt::get(delta->getType(), 0), delta),
+                perUnit);
+}
+
+// memory.copy/fill/init pay per byte once their ranges are in bounds (one
+// that traps out of bounds pays only its static cost).
+void FunctionLowering::chargeBulk(std::initializer_list<llvm::Value *> starts,
+                                  llvm::Value *count) {
+  if (!m.metered || m.gasSchedule->bulkMemoryPerByte == 0)
+    return;
+  auto *i64 = b.getInt64Ty();
+  llvm::Value *n = b.CreateZExt(count, i64);
+  llvm::Value *size = memorySize();
+  llvm::Value *inBounds = b.getTrue();
+  for (llvm::Value *start : starts)
+    inBounds = b.CreateAnd(
+        inBounds, b.CreateICmpULE(b.CreateAdd(b.CreateZExt(start, i64), n), size));
+  chargeDynamic(b.CreateSelect(inBounds, n, b.getInt64(0)),
+                m.gasSchedule->bulkMemoryPerByte);
+}
+
+uint64_t FunctionLowering::gasBeforeCall() {
+  if (!m.metered)
+    return 0;
+  uint64_t refund = gasRefund();
+  writeBackGas(refund, b);
+  return refund;
+}
+
+void FunctionLowering::gasAfterCall(uint64_t refund) {
+  if (!m.metered || (!m.gasInRegister && refund == 0))
+    return;
+  auto *i64 = b.getInt64Ty();
+  llvm::Value *gas = b.CreateLoad(i64, contextFieldPointer(rt::kGasLeft));
+  if (refund)
+    gas = b.CreateSub(gas, b.getInt64(refund));
+  b.CreateStore(gas, gasSlot_);
+  if (refund)
+    outOfGasIf(b.CreateICmpSLT(gas, b.getInt64(0)));
+}
+
+// A block, loop or if inside a metered block: what follows it in that
+// block is given back on entry and charged again where it ends.
+uint64_t FunctionLowering::enterConstruct() {
+  if (!m.metered)
+    return 0;
+  uint64_t refund = gasRemaining_;
+  refundOnEdge(refund);
+  gasRemaining_ = 0;
+  return refund;
+}
+
+void FunctionLowering::leaveConstruct(uint64_t refund) {
+  if (!m.metered)
+    return;
+  gasRemaining_ = refund;
+  if (!refund)
+    return;
+  llvm::Value *gas = b.CreateSub(b.CreateLoad(b.getInt64Ty(), gasSlot_),
+                                 b.getInt64(refund));
+  b.CreateStore(gas, gasSlot_);
+  outOfGasIf(b.CreateICmpSLT(gas, b.getInt64(0)));
+}
+
+void FunctionLowering::refundOnEdge(uint64_t refund) {
+  if (!m.metered || !refund)
+    return;
+  b.CreateStore(b.CreateAdd(b.CreateLoad(b.getInt64Ty(), gasSlot_),
+                            b.getInt64(refund)),
+                gasSlot_);
 }
 
 Expected<llvm::AllocaInst *> FunctionLowering::resultSlot(BinaryenType type,
@@ -106,6 +281,18 @@ Expected<void> FunctionLowering::run() {
     localTypes_.push_back(*type);
   }
 
+  // The gas counter: a local, loaded from vmctx at entry (mem2reg keeps it
+  // in a register), or vmctx's field itself.
+  if (m.metered) {
+    llvm::Value *field = contextFieldPointer(rt::kGasLeft);
+    if (m.gasInRegister) {
+      gasSlot_ = b.CreateAlloca(b.getInt64Ty(), nullptr, "gas.slot");
+      b.CreateStore(b.CreateLoad(b.getInt64Ty(), field), gasSlot_);
+    } else {
+      gasSlot_ = field;
+    }
+  }
+
   // Deterministic call-depth limit, counted in wasm frames.
   auto *i32 = b.getInt32Ty();
   llvm::Value *depth = loadContextField(rt::kCallDepth, i32);
@@ -135,6 +322,8 @@ Expected<void> FunctionLowering::run() {
 
   b.SetInsertPoint(returnBlock_);
   b.CreateStore(depth, contextFieldPointer(rt::kCallDepth));
+  if (m.metered)
+    writeBackGas(0, b);
   if (returnSlot_)
     b.CreateRet(b.CreateLoad(returnSlot_->getAllocatedType(), returnSlot_));
   else
@@ -149,7 +338,21 @@ OpResult FunctionLowering::emit(BinaryenExpressionRef expr) {
                      "expressions nested more than " +
                          std::to_string(kMaxExpressionDepth) + " deep");
   }
+  uint64_t cost = 0;
+  if (isCharge(expr, cost)) {
+    emitCharge(cost);
+    --depth_;
+    return nullptr;
+  }
+  BinaryenExpressionRef outer = current_;
+  current_ = expr;
   OpResult result = emitExpression(expr);
+  current_ = outer;
+  // The instruction ran (constructs account for themselves).
+  if (m.metered && !isConstruct(expr)) {
+    uint64_t own = metering::instructionCost(expr, *m.gasSchedule);
+    gasRemaining_ = gasRemaining_ > own ? gasRemaining_ - own : 0;
+  }
   --depth_;
   return result;
 }
@@ -258,19 +461,30 @@ OpResult FunctionLowering::emitExpression(BinaryenExpressionRef expr) {
     return withOperands({BinaryenMemoryCopyGetDest(expr),
                          BinaryenMemoryCopyGetSource(expr),
                          BinaryenMemoryCopyGetSize(expr)},
-                        [&](Values v) { return emitMemoryCopy(v[0], v[1], v[2]); });
+                        [&](Values v) {
+                          chargeBulk({v[0], v[1]}, v[2]);
+                          return emitMemoryCopy(v[0], v[1], v[2]);
+                        });
   if (id == BinaryenMemoryFillId())
     return withOperands({BinaryenMemoryFillGetDest(expr),
                          BinaryenMemoryFillGetValue(expr),
                          BinaryenMemoryFillGetSize(expr)},
-                        [&](Values v) { return emitMemoryFill(v[0], v[1], v[2]); });
+                        [&](Values v) {
+                          chargeBulk({v[0]}, v[2]);
+                          return emitMemoryFill(v[0], v[1], v[2]);
+                        });
   if (isSimdExpression(id))
     return emitSimdExpression(expr);
   if (id == BinaryenMemorySizeId())
     return emitMemorySize();
   if (id == BinaryenMemoryGrowId())
     return withOperands({BinaryenMemoryGrowGetDelta(expr)},
-                        [&](Values v) { return emitMemoryGrow(v[0]); });
+                        [&](Values v) -> OpResult {
+                          OpResult old = emitMemoryGrow(v[0]);
+                          if (old && *old)
+                            chargeGrown(*old, v[0], m.metered ? m.gasSchedule->memoryGrowPerPage : 0);
+                          return old;
+                        });
   return makeError(ErrorKind::Unsupported, std::string("instruction ") +
                                                expressionName(id) +
                                                " is not supported yet");
@@ -289,6 +503,7 @@ OpResult FunctionLowering::emitBlock(BinaryenExpressionRef expr) {
     exit = llvm::BasicBlock::Create(m.ctx, "block.exit", llvmFunction_);
     labels_[name] = Label{exit, result};
   }
+  uint64_t gasRest = enterConstruct();
   llvm::Value *last = nullptr;
   BinaryenIndex count = BinaryenBlockGetNumChildren(expr);
   for (BinaryenIndex i = 0; i < count; ++i) {
@@ -297,13 +512,16 @@ OpResult FunctionLowering::emitBlock(BinaryenExpressionRef expr) {
       return value;
     last = *value;
   }
-  if (!exit)
-    return hasValue(type) ? last : nullptr;
+  if (!exit) {
+    leaveConstruct(gasRest);
+    return fallThroughValue(m, last, type);
+  }
   if (result && last)
     b.CreateStore(last, result);
   b.CreateBr(exit);
   b.SetInsertPoint(exit);
   labels_.erase(name);
+  leaveConstruct(gasRest);
   if (!result)
     return nullptr;
   return b.CreateLoad(result->getAllocatedType(), result);
@@ -312,6 +530,7 @@ OpResult FunctionLowering::emitBlock(BinaryenExpressionRef expr) {
 OpResult FunctionLowering::emitLoop(BinaryenExpressionRef expr) {
   const char *name = BinaryenLoopGetName(expr);
   auto *header = llvm::BasicBlock::Create(m.ctx, "loop", llvmFunction_);
+  uint64_t gasRest = enterConstruct();
   b.CreateBr(header);
   b.SetInsertPoint(header);
   if (name)
@@ -319,7 +538,10 @@ OpResult FunctionLowering::emitLoop(BinaryenExpressionRef expr) {
   OpResult body = emit(BinaryenLoopGetBody(expr));
   if (name)
     labels_.erase(name);
-  return body;
+  if (!body)
+    return body;
+  leaveConstruct(gasRest);
+  return fallThroughValue(m, *body, BinaryenExpressionGetType(expr));
 }
 
 OpResult FunctionLowering::emitIf(BinaryenExpressionRef expr) {
@@ -337,11 +559,17 @@ OpResult FunctionLowering::emitIfArms(BinaryenExpressionRef expr,
   auto *thenBlock = llvm::BasicBlock::Create(m.ctx, "then", llvmFunction_);
   auto *elseBlock = llvm::BasicBlock::Create(m.ctx, "else", llvmFunction_);
   auto *merge = llvm::BasicBlock::Create(m.ctx, "endif", llvmFunction_);
+  if (m.metered) { // the if itself ran
+    uint64_t own = metering::instructionCost(expr, *m.gasSchedule);
+    gasRemaining_ = gasRemaining_ > own ? gasRemaining_ - own : 0;
+  }
+  uint64_t gasRest = enterConstruct();
   b.CreateCondBr(b.CreateICmpNE(condition, b.getInt32(0)), thenBlock,
                  elseBlock);
   for (auto [block, arm] : {std::pair{thenBlock, BinaryenIfGetIfTrue(expr)},
                             std::pair{elseBlock, BinaryenIfGetIfFalse(expr)}}) {
     b.SetInsertPoint(block);
+    gasRemaining_ = 0;
     if (arm) {
       auto value = emit(arm);
       if (!value)
@@ -352,6 +580,7 @@ OpResult FunctionLowering::emitIfArms(BinaryenExpressionRef expr,
     b.CreateBr(merge);
   }
   b.SetInsertPoint(merge);
+  leaveConstruct(gasRest);
   if (!result)
     return nullptr;
   return b.CreateLoad(result->getAllocatedType(), result);
@@ -385,13 +614,24 @@ OpResult FunctionLowering::emitBreak(BinaryenExpressionRef expr) {
     auto target = branchTo(name, value);
     if (!target)
       return tl::unexpected(target.error());
+    uint64_t gasRest = m.metered ? gasRefund() : 0;
     if (!conditionExpr) {
+      refundOnEdge(gasRest);
       b.CreateBr(*target);
       startDeadBlock();
       return nullptr;
     }
     auto *cont = llvm::BasicBlock::Create(m.ctx, "br_if.cont", llvmFunction_);
-    b.CreateCondBr(b.CreateICmpNE(v.back(), b.getInt32(0)), *target, cont);
+    llvm::BasicBlock *taken = *target;
+    if (gasRest) { // the rest of the metered block does not run
+      taken = llvm::BasicBlock::Create(m.ctx, "br_if.gas", llvmFunction_);
+      llvm::IRBuilder<> edge(taken);
+      edge.CreateStore(edge.CreateAdd(edge.CreateLoad(edge.getInt64Ty(), gasSlot_),
+                                      edge.getInt64(gasRest)),
+                       gasSlot_);
+      edge.CreateBr(*target);
+    }
+    b.CreateCondBr(b.CreateICmpNE(v.back(), b.getInt32(0)), taken, cont);
     b.SetInsertPoint(cont);
     return value; // br_if passes its value on when not taken
   });
@@ -417,6 +657,7 @@ OpResult FunctionLowering::emitSwitch(BinaryenExpressionRef expr) {
         return tl::unexpected(target.error());
       targets.push_back(*target);
     }
+    refundOnEdge(m.metered ? gasRefund() : 0);
     auto *sw = b.CreateSwitch(v.back(), *defaultTarget, count);
     for (BinaryenIndex i = 0; i < count; ++i)
       sw->addCase(b.getInt32(i), targets[i]);
@@ -432,6 +673,7 @@ OpResult FunctionLowering::emitReturn(BinaryenExpressionRef expr) {
   return withOperands(children, [&](Values v) -> OpResult {
     if (!v.empty())
       b.CreateStore(v[0], returnSlot_);
+    refundOnEdge(m.metered ? gasRefund() : 0);
     b.CreateBr(returnBlock_);
     startDeadBlock();
     return nullptr;
@@ -451,7 +693,12 @@ OpResult FunctionLowering::emitCall(BinaryenExpressionRef expr) {
   for (BinaryenIndex i = 0; i < BinaryenCallGetNumOperands(expr); ++i)
     children.push_back(BinaryenCallGetOperandAt(expr, i));
   return withOperands(children, [&](Values v) -> OpResult {
+    if (callee->second >= m.functions.size()) // a table-op marker
+      return emitTableMarker(
+          m.input.markers[callee->second - m.functions.size()], v);
+    uint64_t gasRest = gasBeforeCall();
     llvm::Value *result = m.emitCall(b, vmctx, callee->second, v);
+    gasAfterCall(gasRest);
     return result->getType()->isVoidTy() ? nullptr : result;
   });
 }
@@ -493,6 +740,9 @@ OpResult FunctionLowering::emitGlobalGet(BinaryenExpressionRef expr) {
   auto type = m.lowerType(BinaryenExpressionGetType(expr));
   if (!type)
     return tl::unexpected(type.error());
+  if (m.metered &&
+      std::strcmp(BinaryenGlobalGetGetName(expr), metering::kGasGlobalName) == 0)
+    return b.CreateLoad(b.getInt64Ty(), gasSlot_);
   uint32_t index = m.globalIndex.lookup(BinaryenGlobalGetGetName(expr));
   return b.CreateLoad(*type, globalPointer(index));
 }
@@ -500,6 +750,12 @@ OpResult FunctionLowering::emitGlobalGet(BinaryenExpressionRef expr) {
 OpResult FunctionLowering::emitGlobalSet(BinaryenExpressionRef expr) {
   return withOperands({BinaryenGlobalSetGetValue(expr)},
                       [&](Values v) -> OpResult {
+                        if (m.metered &&
+                            std::strcmp(BinaryenGlobalSetGetName(expr),
+                                        metering::kGasGlobalName) == 0) {
+                          b.CreateStore(v[0], gasSlot_);
+                          return nullptr;
+                        }
                         uint32_t index = m.globalIndex.lookup(
                             BinaryenGlobalSetGetName(expr));
                         b.CreateStore(v[0], globalPointer(index));

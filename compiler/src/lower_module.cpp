@@ -14,7 +14,7 @@ ModuleLowering::ModuleLowering(const metering::LoadedModule &input,
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   // Mirror rt::VMContext field by field (runtime_abi.h).
   vmContextType = llvm::StructType::create(
-      ctx, {ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, ptr}, "VMContext");
+      ctx, {ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, ptr, i64}, "VMContext");
   memoryType = llvm::StructType::create(ctx, {ptr, i64}, "Memory");
   tableType = llvm::StructType::create(ctx, {ptr, i32, i32}, "Table");
   funcRefType = llvm::StructType::create(ctx, {ptr, ptr, i32}, "FuncRef");
@@ -108,6 +108,13 @@ void ModuleLowering::declareRuntimeFunctions() {
   memoryInitFunction =
       declare(rt::kMemoryInitFunction, voidType, {ptr, i32, i32, i32, i32});
   dataDropFunction = declare(rt::kDataDropFunction, voidType, {ptr, i32});
+  tableInitFunction = declare(rt::kTableInitFunction, voidType,
+                              {ptr, i32, i32, i32, i32, i32});
+  elemDropFunction = declare(rt::kElemDropFunction, voidType, {ptr, i32});
+  tableCopyFunction = declare(rt::kTableCopyFunction, voidType,
+                              {ptr, i32, i32, i32, i32, i32});
+  tableFillFunction =
+      declare(rt::kTableFillFunction, voidType, {ptr, i32, i32, i64, i32});
   auto *hostCallType = llvm::FunctionType::get(
       llvm::Type::getVoidTy(ctx), {ptr, i32, ptr}, false);
   hostCallFunction =
@@ -117,7 +124,14 @@ void ModuleLowering::declareRuntimeFunctions() {
 
 Expected<void> ModuleLowering::declareFunctions() {
   BinaryenModuleRef wasm = input.binaryen.get();
-  uint32_t count = BinaryenGetNumFunctions(wasm);
+  // Binaryen's functions continue past the module's with the table-op
+  // markers (LoadedModule::markers): calls of them become runtime calls
+  // (FunctionLowering::emitTableMarker); they are never compiled, and the
+  // function table, thunks and adapters know only the module's functions.
+  uint32_t count = uint32_t(input.info.functions.size());
+  for (uint32_t i = count; i < BinaryenGetNumFunctions(wasm); ++i)
+    functionIndex[BinaryenFunctionGetName(BinaryenGetFunctionByIndex(wasm, i))] =
+        i;
   functions.assign(count, nullptr);
   functionTypes.assign(count, nullptr);
   for (uint32_t i = 0; i < count; ++i) {
@@ -179,7 +193,19 @@ llvm::Value *ModuleLowering::emitCall(llvm::IRBuilder<> &builder,
   builder.CreateStore(
       depth, builder.CreateStructGEP(vmContextType, calleeCtx, rt::kCallDepth));
   callArgs[0] = calleeCtx;
-  return builder.CreateCall(functionTypes[index], fn, callArgs);
+  if (!metered)
+    return builder.CreateCall(functionTypes[index], fn, callArgs);
+  // So does its gas (the caller stored its counter in vmctx before the
+  // call): copied in, and back after the call.
+  auto *i64 = builder.getInt64Ty();
+  llvm::Value *gasField =
+      builder.CreateStructGEP(vmContextType, vmctx, rt::kGasLeft);
+  llvm::Value *calleeGas =
+      builder.CreateStructGEP(vmContextType, calleeCtx, rt::kGasLeft);
+  builder.CreateStore(builder.CreateLoad(i64, gasField), calleeGas);
+  llvm::Value *result = builder.CreateCall(functionTypes[index], fn, callArgs);
+  builder.CreateStore(builder.CreateLoad(i64, calleeGas), gasField);
+  return result;
 }
 
 // void nomos_invoke_N(VMContext *ctx, ValueSlot *slots): arguments are read

@@ -43,6 +43,10 @@ public:
   llvm::Function *tableGrowFunction = nullptr;
   llvm::Function *memoryInitFunction = nullptr;
   llvm::Function *dataDropFunction = nullptr;
+  llvm::Function *tableInitFunction = nullptr;
+  llvm::Function *elemDropFunction = nullptr;
+  llvm::Function *tableCopyFunction = nullptr;
+  llvm::Function *tableFillFunction = nullptr;
   // By wasm function index; imported functions have none.
   std::vector<llvm::Function *> functions;
   std::vector<llvm::FunctionType *> functionTypes; // all, imports included
@@ -51,6 +55,11 @@ public:
   llvm::StringMap<uint32_t> tableIndex;             // Binaryen name -> index
   // Signature ("params:results" in value-type bytes) -> a type index.
   std::map<std::string, uint32_t> signatureIndex;
+  // Gas metering: set when the module has the gas pass's global (its
+  // schedule comes with the compile options).
+  bool metered = false;
+  const metering::GasSchedule *gasSchedule = nullptr;
+  bool gasInRegister = true; // keep the counter in a local (the default)
 
   Expected<llvm::Type *> lowerType(BinaryenType type) const;
   Expected<llvm::FunctionType *> lowerSignature(BinaryenType params,
@@ -112,9 +121,25 @@ public:
   // bounds check (both i32 wasm values, or i64 already extended).
   llvm::Value *checkedRange(llvm::Value *address, llvm::Value *size);
 
+  // Gas (lower_function.cpp; docs/metering.md). Before a call of generated
+  // code or of a runtime function that may trap: store the counter (plus
+  // what the current metered block has not run yet) in vmctx. After a call:
+  // reload it and charge that rest again.
+  uint64_t gasBeforeCall();
+  void gasAfterCall(uint64_t refund);
+  void syncGas() { gasBeforeCall(); }
+  // Charges count * perUnit (a dynamic cost: memory.grow pages, bulk
+  // memory bytes, table.grow elements); out of gas traps.
+  void chargeDynamic(llvm::Value *count, uint64_t perUnit);
+  void chargeGrown(llvm::Value *old, llvm::Value *delta, uint64_t perUnit);
+  void chargeBulk(std::initializer_list<llvm::Value *> starts, llvm::Value *count);
+
   // Reference types and tables (reference_operators.cpp).
   OpResult emitReferenceOp(BinaryenExpressionRef expr);
   OpResult emitCallIndirect(BinaryenExpressionRef expr);
+  // A call of a table-op marker (metering::TableMarker): its arguments.
+  OpResult emitTableMarker(metering::TableMarker marker,
+                           llvm::ArrayRef<llvm::Value *> args);
   llvm::Value *tablePointer(uint32_t index);
   // Floating-point operators (float_operators.cpp).
   OpResult emitFloatUnary(BinaryenOp op, llvm::Value *value);
@@ -174,6 +199,21 @@ private:
   llvm::AllocaInst *returnSlot_ = nullptr;
   llvm::DenseMap<unsigned, llvm::BasicBlock *> trapBlocks_;
   unsigned depth_ = 0;
+  // Gas: the counter's slot (an alloca, or vmctx's field when
+  // gasInRegister is off), what the current metered block has charged but
+  // not yet run, and the expression being lowered (its own cost is part of
+  // what ran when it traps).
+  llvm::Value *gasSlot_ = nullptr;
+  uint64_t gasRemaining_ = 0;
+  BinaryenExpressionRef current_ = nullptr;
+  bool isCharge(BinaryenExpressionRef expr, uint64_t &cost) const;
+  void emitCharge(uint64_t cost);
+  uint64_t gasRefund() const;
+  void writeBackGas(uint64_t refund, llvm::IRBuilder<> &builder);
+  void outOfGasIf(llvm::Value *exhausted);
+  uint64_t enterConstruct();
+  void leaveConstruct(uint64_t refund);
+  void refundOnEdge(uint64_t refund);
 };
 
 // A signature as a string key, for ModuleLowering::signatureIndex.

@@ -65,6 +65,7 @@ OpResult FunctionLowering::emitReferenceOp(BinaryenExpressionRef expr) {
   }
   if (id == BinaryenTableGetId())
     return withOperands({BinaryenTableGetGetIndex(expr)}, [&](Values v) -> OpResult {
+      syncGas(); // the runtime may trap
       return b.CreateCall(m.tableGetFunction,
                           {vmctx, tableOf(BinaryenTableGetGetTable(expr)), v[0]});
     });
@@ -72,6 +73,7 @@ OpResult FunctionLowering::emitReferenceOp(BinaryenExpressionRef expr) {
     return withOperands(
         {BinaryenTableSetGetIndex(expr), BinaryenTableSetGetValue(expr)},
         [&](Values v) -> OpResult {
+          syncGas(); // the runtime may trap
           b.CreateCall(m.tableSetFunction,
                        {vmctx, tableOf(BinaryenTableSetGetTable(expr)), v[0], v[1]});
           return nullptr;
@@ -84,15 +86,19 @@ OpResult FunctionLowering::emitReferenceOp(BinaryenExpressionRef expr) {
     return withOperands(
         {BinaryenTableGrowGetValue(expr), BinaryenTableGrowGetDelta(expr)},
         [&](Values v) -> OpResult {
-          return b.CreateCall(m.tableGrowFunction,
+          llvm::Value *old = b.CreateCall(m.tableGrowFunction,
                               {vmctx, tableOf(BinaryenTableGrowGetTable(expr)),
                                v[0], v[1]});
+          chargeGrown(old, v[1], m.metered ? m.gasSchedule->tableGrowPerElement : 0);
+          return old;
         });
   if (id == BinaryenMemoryInitId())
     return withOperands({BinaryenMemoryInitGetDest(expr),
                          BinaryenMemoryInitGetOffset(expr),
                          BinaryenMemoryInitGetSize(expr)},
                         [&](Values v) -> OpResult {
+                          chargeBulk({v[0]}, v[2]);
+                          syncGas(); // the runtime may trap
                           b.CreateCall(m.memoryInitFunction,
                                        {vmctx,
                                         b.getInt32(BinaryenMemoryInitGetSegment(expr)),
@@ -165,9 +171,48 @@ OpResult FunctionLowering::emitCallIndirect(BinaryenExpressionRef expr) {
                   b.CreateStructGEP(m.vmContextType, calleeCtx, rt::kCallDepth));
     llvm::SmallVector<llvm::Value *, 8> args{calleeCtx};
     args.append(v.begin(), v.end() - 1);
+    // Metered: the callee (maybe another instance) continues our gas.
+    uint64_t gasRest = gasBeforeCall();
+    llvm::Value *gasField = nullptr, *calleeGas = nullptr;
+    if (m.metered) {
+      gasField = contextFieldPointer(rt::kGasLeft);
+      calleeGas = b.CreateStructGEP(m.vmContextType, calleeCtx, rt::kGasLeft);
+      b.CreateStore(b.CreateLoad(b.getInt64Ty(), gasField), calleeGas);
+    }
     llvm::Value *result = b.CreateCall(*signature, fn, args);
+    if (m.metered) {
+      b.CreateStore(b.CreateLoad(b.getInt64Ty(), calleeGas), gasField);
+      gasAfterCall(gasRest);
+    }
     return result->getType()->isVoidTy() ? nullptr : result;
   });
+}
+
+// table.init, elem.drop, table.copy and table.fill reach the compiler as
+// calls of marker functions (metering/src/code_rewrite.h), whose arguments
+// are the instruction's operands and then its immediates.
+OpResult FunctionLowering::emitTableMarker(metering::TableMarker marker,
+                                           llvm::ArrayRef<llvm::Value *> v) {
+  // Gas: the gas pass sees a call here (a marker is a function), so the
+  // metered block is settled as around any call (the runtime may trap).
+  uint64_t gasRest = gasBeforeCall();
+  switch (marker) {
+  case metering::TableMarker::TableInit: // (d, s, n, elem, table)
+    b.CreateCall(m.tableInitFunction, {vmctx, v[4], v[3], v[0], v[1], v[2]});
+    break;
+  case metering::TableMarker::ElemDrop: // (elem)
+    b.CreateCall(m.elemDropFunction, {vmctx, v[0]});
+    break;
+  case metering::TableMarker::TableCopy: // (d, s, n, dstTable, srcTable)
+    b.CreateCall(m.tableCopyFunction, {vmctx, v[3], v[4], v[0], v[1], v[2]});
+    break;
+  case metering::TableMarker::TableFillFuncRef: // (i, value, n, table)
+  case metering::TableMarker::TableFillExternRef:
+    b.CreateCall(m.tableFillFunction, {vmctx, v[3], v[0], v[1], v[2]});
+    break;
+  }
+  gasAfterCall(gasRest);
+  return nullptr;
 }
 
 } // namespace nomos::compiler

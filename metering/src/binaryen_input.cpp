@@ -14,6 +14,9 @@
 // Binaryen's reader) are replaced the same way.
 #include "binaryen_input.h"
 
+#include "code_rewrite.h"
+
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,10 +26,13 @@ namespace {
 
 enum : uint8_t {
   kCustom = 0,
+  kType = 1,
   kImport = 2,
+  kFunction = 3,
   kExport = 7,
   kStart = 8,
   kElement = 9,
+  kCode = 10,
   kData = 11,
 };
 
@@ -105,10 +111,25 @@ bool binaryenTakesName(std::string_view name) {
          !name.starts_with("fimport$");
 }
 
+std::vector<char> typeSection(const std::vector<wasm::FuncType> &types) {
+  std::vector<char> out;
+  appendLeb(out, types.size());
+  for (const wasm::FuncType &type : types) {
+    out.push_back(0x60);
+    for (const auto *list : {&type.params, &type.results}) {
+      appendLeb(out, list->size());
+      for (wasm::ValType value : *list)
+        out.push_back(static_cast<char>(value));
+    }
+  }
+  return out;
+}
+
 // A "name" custom section with one subsection: function names (id 1).
-std::vector<char> nameSection(const wasm::ModuleInfo &info) {
+std::vector<char> nameSection(const wasm::ModuleInfo &info,
+                              const std::vector<TableMarker> &markers) {
   std::vector<char> names;
-  appendLeb(names, info.functions.size());
+  appendLeb(names, info.functions.size() + markers.size());
   for (uint32_t i = 0; i < info.functions.size(); ++i) {
     appendLeb(names, i);
     std::string_view name;
@@ -116,6 +137,10 @@ std::vector<char> nameSection(const wasm::ModuleInfo &info) {
       name = info.functionNames[i];
     appendName(names, binaryenTakesName(name) ? std::string(name)
                                               : std::to_string(i));
+  }
+  for (size_t i = 0; i < markers.size(); ++i) {
+    appendLeb(names, info.functions.size() + i);
+    appendName(names, markerName(markers[i]));
   }
   std::vector<char> out;
   appendName(out, "name");
@@ -141,9 +166,25 @@ bool readLeb(std::span<const uint8_t> bytes, size_t &pos, uint32_t &value) {
 } // namespace
 
 std::vector<char> binaryenInput(std::span<const uint8_t> bytes,
-                                const wasm::ModuleInfo &info) {
+                                const wasm::ModuleInfo &info,
+                                std::vector<TableMarker> &markers) {
   static constexpr uint8_t kHeader[] = {0x00, 0x61, 0x73, 0x6d,
                                         0x01, 0x00, 0x00, 0x00};
+  // Bodies Binaryen cannot read are rewritten (code_rewrite.h); then the
+  // type, function and code sections are the rewrite's.
+  std::optional<CodeRewrite> rewrite;
+  if (info.usesBlockParams || info.usesTableBulkOps) {
+    for (size_t pos = sizeof kHeader; pos < bytes.size();) {
+      const uint8_t id = bytes[pos++];
+      uint32_t size = 0;
+      if (!readLeb(bytes, pos, size) || size > bytes.size() - pos)
+        break;
+      if (id == kCode)
+        rewrite = rewriteCode(bytes.subspan(pos, size), info);
+      pos += size;
+    }
+  }
+  markers = rewrite ? rewrite->markers : std::vector<TableMarker>{};
   std::vector<char> out(std::begin(kHeader), std::end(kHeader));
   size_t pos = sizeof kHeader;
   while (pos < bytes.size()) {
@@ -165,13 +206,25 @@ std::vector<char> binaryenInput(std::span<const uint8_t> bytes,
     case kData:
       appendSection(out, kData, dataSection(info));
       break;
+    case kType:
+    case kFunction:
+    case kCode:
+      if (rewrite) {
+        appendSection(out, id,
+                      id == kType       ? typeSection(rewrite->types)
+                      : id == kFunction ? rewrite->functionSection
+                                        : rewrite->codeSection);
+        break;
+      }
+      out.insert(out.end(), bytes.begin() + start, bytes.begin() + pos);
+      break;
     default: // type, function, table, memory, global, data count, code
       out.insert(out.end(), bytes.begin() + start, bytes.begin() + pos);
       break;
     }
   }
   if (!info.functions.empty())
-    appendSection(out, kCustom, nameSection(info));
+    appendSection(out, kCustom, nameSection(info, markers));
   return out;
 }
 

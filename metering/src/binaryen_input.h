@@ -1,6 +1,7 @@
 // The binary Nomos hands to Binaryen's reader (internal to metering/).
 #pragma once
 
+#include <nomos/metering/binaryen_module.h>
 #include <nomos/metering/module_info.h>
 
 #include <cstdint>
@@ -18,7 +19,8 @@ namespace nomos::metering {
 // everything outside the bodies from its own ModuleInfo anyway.
 //
 // - Type, function, table, memory, global, data count and code sections are
-//   copied verbatim: the bodies and every index space stay the same.
+//   copied verbatim (but see the rewrite below): every index space stays
+//   the same.
 // - The import section is re-encoded with the same kinds and descriptors in
 //   the same order, under ASCII names (module "m", field "i<N>").
 // - Export, start and element sections and every custom section are
@@ -31,7 +33,13 @@ namespace nomos::metering {
 //   from ModuleInfo::functionNames, naming every function (unnamed ones by
 //   their index), so that Binaryen's IR and the LLVM functions keep the
 //   module's names (see binaryen_input.cpp for what Binaryen accepts).
+//
+// Function bodies Binaryen 108 cannot read (blocks with parameters, table
+// bulk operations) are rewritten (code_rewrite.h): then the type, function
+// and code sections are re-encoded, with new types and the marker
+// functions appended, and `markers` lists those functions.
 std::vector<char> binaryenInput(std::span<const uint8_t> bytes,
-                                const wasm::ModuleInfo &info);
+                                const wasm::ModuleInfo &info,
+                                std::vector<TableMarker> &markers);
 
 } // namespace nomos::metering

@@ -27,20 +27,15 @@ Expected<LoadedModule> loadModule(std::span<const uint8_t> bytes) {
   if (!info)
     return tl::unexpected(info.error());
 
-  if (info->usesBlockParams)
-    return makeError(ErrorKind::Unsupported,
-                     "blocks with parameters (multi-value) are not supported "
-                     "yet: Binaryen 108 cannot read them");
-  if (info->usesTableBulkOps)
-    return makeError(ErrorKind::Unsupported,
-                     "table.init, elem.drop, table.copy and table.fill are "
-                     "not supported yet: Binaryen 108 cannot read them");
   // Binaryen reads a rewrite of the module holding only what the function
   // bodies need (binaryen_input.h): its reader ends the process on valid
-  // names, segments and custom sections that Nomos takes from ModuleInfo.
+  // names, segments and custom sections that Nomos takes from ModuleInfo,
+  // and on blocks with parameters and table bulk operations, which the
+  // rewrite expresses otherwise (code_rewrite.h).
   // BinaryenModuleRead takes a mutable buffer.
-  std::vector<char> input = binaryenInput(bytes, *info);
-  LoadedModule loaded{std::move(*info), {}};
+  std::vector<TableMarker> markers;
+  std::vector<char> input = binaryenInput(bytes, *info, markers);
+  LoadedModule loaded{std::move(*info), {}, std::move(markers)};
   loaded.binaryen.reset(BinaryenModuleRead(input.data(), input.size()));
   // Binaryen's validator is not run: Nomos's is the authority. Binaryen's is
   // stricter than the spec in places (it checks segments against the

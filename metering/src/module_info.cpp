@@ -1051,9 +1051,12 @@ Expected<uint32_t> FunctionValidator::readElemIndex() {
 }
 
 Expected<void> FunctionValidator::requireDataCount(uint32_t index) {
+  m_.usesDataSegmentIndices = true;
+  // Without a data count section no data segment is known yet: invalid here,
+  // and malformed if a data section follows after all (readDataSection).
   if (!m_.dataCount)
-    return malformed(std::string("data count section required for ") +
-                     opName_);
+    return invalid("unknown data segment " + std::to_string(index) + " in " +
+                   opName_ + " (the module has no data count section)");
   if (index >= *m_.dataCount)
     return invalid("unknown data segment " + std::to_string(index) + " in " +
                    opName_);
@@ -2280,6 +2283,10 @@ Expected<void> ModuleDecoder::readDataSection(Reader &r) {
   sawData_ = true;
   const size_t at = r.offset();
   TRY_ASSIGN(uint32_t count, r.readCount(2));
+  if (!m_.dataCount && m_.usesDataSegmentIndices)
+    return r.error(ErrorKind::MalformedModule, at,
+                   "data count section required: the code uses data "
+                   "segment indices (memory.init or data.drop)");
   if (m_.dataCount && *m_.dataCount != count)
     return r.error(ErrorKind::MalformedModule, at,
                    "data count and data section have inconsistent lengths (" +

@@ -2,8 +2,13 @@
 
 #include <nomos/compiler/compiler.h>
 #include <nomos/metering/binaryen_module.h>
+#include <nomos/metering/gas_injection.h>
 
 #include <llvm/Support/BLAKE3.h>
+
+#include <binaryen-c.h>
+
+#include <cstdlib>
 
 namespace nomos {
 
@@ -35,17 +40,51 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   auto loaded = metering::loadModule(code.span());
   if (!loaded)
     return tl::unexpected(loaded.error());
-  auto compiled =
-      compiler::compile(*loaded, {.optLevel = impl_->options.optLevel});
+  compiler::CompileOptions compileOptions{.optLevel = impl_->options.optLevel};
+  if (impl_->options.metering) {
+    if (auto metered = metering::injectGas(*loaded, impl_->options.schedule);
+        !metered)
+      return tl::unexpected(metered.error());
+    compileOptions.gas = impl_->options.schedule;
+    compileOptions.gasInRegister = impl_->options.gasInRegister;
+  }
+  auto compiled = compiler::compile(*loaded, compileOptions);
   if (!compiled)
     return tl::unexpected(compiled.error());
+  std::optional<GasSchedule> schedule;
+  if (impl_->options.metering)
+    schedule = impl_->options.schedule;
   auto module =
       Module::link(std::move(loaded->info), compiled->object, *impl_->jit,
-                   impl_->types);
+                   impl_->types, schedule);
   if (!module)
     return tl::unexpected(module.error());
   impl_->modules.emplace(hash, *module);
   return *module;
+}
+
+namespace {
+size_t binaryenSize(BinaryenModuleRef module) {
+  BinaryenModuleAllocateAndWriteResult written =
+      BinaryenModuleAllocateAndWrite(module, nullptr);
+  size_t size = written.binaryBytes;
+  free(written.binary);
+  free(written.sourceMap);
+  return size;
+}
+} // namespace
+
+Expected<MeteringSize> meteringSize(ByteView code, const GasSchedule &schedule) {
+  auto loaded = metering::loadModule(code.span());
+  if (!loaded)
+    return tl::unexpected(loaded.error());
+  MeteringSize size;
+  size.functions = BinaryenGetNumFunctions(loaded->binaryen.get());
+  size.before = binaryenSize(loaded->binaryen.get());
+  if (auto metered = metering::injectGas(*loaded, schedule); !metered)
+    return tl::unexpected(metered.error());
+  size.after = binaryenSize(loaded->binaryen.get());
+  return size;
 }
 
 } // namespace nomos

@@ -7,6 +7,7 @@
 
 #include <nomos/abi.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -19,12 +20,47 @@ constexpr size_t kMaxLogLine = 4096;
 constexpr size_t kMaxLogLines = 1024;
 constexpr size_t kMaxAbortMessage = 4096;
 
+// Gas (docs/metering.md): each host call pays the schedule's hostCall when it
+// starts, and hostCallPerByte for every byte it reads from or writes to
+// guest memory or the store. Generated code stored its counter in vmctx
+// before the call and reloads it after. Unmetered modules pay nothing.
+Expected<void> chargeGas(ModuleInstance &instance, uint64_t amount) {
+  if (!instance.module().gas() || amount == 0)
+    return {};
+  int64_t &left = instance.context().gasLeft;
+  if (left < 0 || uint64_t(left) < amount) {
+    left = 0;
+    return tl::unexpected(trapError(NOMOS_TRAP_OUT_OF_GAS));
+  }
+  left -= static_cast<int64_t>(amount);
+  return {};
+}
+
+const metering::GasSchedule &scheduleOf(ModuleInstance &instance) {
+  static const metering::GasSchedule none{};
+  return instance.module().gas() ? *instance.module().gas() : none;
+}
+
+Expected<void> chargeBase(ModuleInstance &instance) {
+  return chargeGas(instance, scheduleOf(instance).hostCall);
+}
+
+Expected<void> chargeBytes(ModuleInstance &instance, uint64_t bytes) {
+  return chargeGas(instance, bytes * scheduleOf(instance).hostCallPerByte);
+}
+
+#define NOMOS_TRY(expr)                                                        \
+  if (auto ok_ = (expr); !ok_)                                                 \
+    return tl::unexpected(ok_.error());
+
+
 template <class Body> int64_t hostCall(VMContext *ctx, Body &&body) {
   ModuleInstance &instance = instanceOf(ctx);
   int64_t value = 0;
   bool trapped = false;
   try {
-    Expected<int64_t> result = body(instance);
+    Expected<int64_t> result =
+        chargeBase(instance).and_then([&] { return body(instance); });
     if (result) {
       value = *result;
     } else {
@@ -42,6 +78,7 @@ template <class Body> int64_t hostCall(VMContext *ctx, Body &&body) {
 }
 
 // The guest memory range [offset, offset + length) as bytes, or a trap.
+// Reading it is charged per byte.
 Expected<ByteView> guestBytes(ModuleInstance &instance, uint32_t offset,
                               uint32_t length, const char *what) {
   uint8_t *data = instance.memoryRange(offset, length);
@@ -50,6 +87,7 @@ Expected<ByteView> guestBytes(ModuleInstance &instance, uint32_t offset,
                      std::string("out of bounds memory access: ") + what +
                          " at " + std::to_string(offset) + " (+" +
                          std::to_string(length) + " bytes)");
+  NOMOS_TRY(chargeBytes(instance, length));
   return ByteView(data, length);
 }
 
@@ -58,7 +96,7 @@ Expected<int64_t> copyOut(ModuleInstance &instance, const Bytes &value, uint32_t
                           uint32_t capacity) {
   uint32_t count = static_cast<uint32_t>(
       std::min<size_t>(value.size(), capacity));
-  auto target = guestBytes(instance, out, count, "output buffer");
+  auto target = guestBytes(instance, out, count, "output buffer"); // charged
   if (!target)
     return tl::unexpected(target.error());
   if (count)
@@ -130,6 +168,10 @@ int32_t host_child_new(VMContext *ctx, int32_t codeKey, int32_t codeKeyLen,
     auto code = call.transaction.get(ownKey(call.prefix, *codeKeyBytes));
     if (!code)
       return NOMOS_ERR_NOT_FOUND;
+    // Creating a child pays for compiling its code, cached or not (gas must
+    // not depend on what an engine happens to have compiled before).
+    NOMOS_TRY(chargeGas(in, scheduleOf(in).childNew +
+                                scheduleOf(in).compilePerByte * code->size()));
     auto module = call.engine.load(*code);
     if (!module) {
       if (call.logs.size() < kMaxLogLines)
@@ -221,9 +263,21 @@ int32_t host_child_call(VMContext *ctx, int32_t handle, int32_t name,
     CallContext childCall{call.engine, nested, child->prefix, call.limits,
                           call.childDepth + 1, in.context().callDepth,
                           call.logs, {}};
+    // The child's limit is what its handle has left, capped by what this
+    // program has left; what it burns is charged here (and to the handle).
+    int64_t &parentGas = in.context().gasLeft;
+    int64_t childLimit =
+        in.module().gas() ? std::max<int64_t>(0, std::min(child->gas, parentGas))
+                          : gasCounter(call.limits.gas);
+    childCall.gasLeft = childLimit;
     std::string_view nameText(reinterpret_cast<const char *>(exportName->data()),
                               exportName->size());
     auto result = runProgram(child->module, childCall, nameText, {});
+    if (in.module().gas()) {
+      int64_t burnt = childLimit - std::clamp<int64_t>(childCall.gasLeft, 0, childLimit);
+      parentGas -= burnt;
+      child->gas -= burnt;
+    }
     if (result) {
       nested.commit();
       return NOMOS_TRAP_NONE;
@@ -258,6 +312,12 @@ void host_log(VMContext *ctx, int32_t message, int32_t length) {
       logs.emplace_back(reinterpret_cast<const char *>(text->data()),
                         std::min(text->size(), kMaxLogLine));
     return 0;
+  });
+}
+
+int64_t host_gas_left(VMContext *ctx) {
+  return hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
+    return in.module().gas() ? in.context().gasLeft : 0;
   });
 }
 

@@ -6,6 +6,7 @@
 
 #include <nomos/compiler/runtime_abi.h>
 #include <nomos/engine.h>
+#include <nomos/metering/gas.h>
 #include <nomos/metering/module_info.h>
 #include <nomos/vm.h>
 
@@ -34,9 +35,12 @@ public:
   // front end and the compiler.
   static Expected<std::shared_ptr<const Module>>
   link(wasm::ModuleInfo info, const std::vector<uint8_t> &object, Jit &jit,
-       TypeRegistry &types);
+       TypeRegistry &types,
+       std::optional<metering::GasSchedule> gas = std::nullopt);
 
   const wasm::ModuleInfo &info() const { return info_; }
+  // The gas schedule its code was instrumented with, if it is metered.
+  const std::optional<metering::GasSchedule> &gas() const { return gas_; }
   // The invoke thunk of an exported (or start) function, else null.
   rt::InvokeThunk thunk(uint32_t functionIndex) const {
     return thunks_[functionIndex];
@@ -67,6 +71,7 @@ private:
   void *const *hostAdapters_ = nullptr;
   std::vector<uint32_t> typeIds_;
   std::unique_ptr<LinkedCode> code_;
+  std::optional<metering::GasSchedule> gas_;
 };
 
 // Maps a wasm value type to the public one.

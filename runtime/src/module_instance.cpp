@@ -80,6 +80,7 @@ namespace {
 struct TrapState {
   jmp_buf *target = nullptr;
   std::optional<Error> pending;
+  std::optional<int64_t> gasLeft; // where generated code trapped
 };
 thread_local TrapState trapState;
 } // namespace
@@ -96,11 +97,18 @@ Error trapError(nomos_trap code) {
   case NOMOS_TRAP_INTEGER_OVERFLOW: return {kind, "integer overflow", {}};
   case NOMOS_TRAP_INVALID_CONVERSION: return {kind, "invalid conversion to integer", {}};
   case NOMOS_TRAP_STACK_EXHAUSTED: return {kind, "call stack exhausted", {}};
+  case NOMOS_TRAP_OUT_OF_GAS: return {kind, "out of gas", {}};
   default: return {kind, std::string(errorKindName(kind)), {}};
   }
 }
 
 void setTrap(Error error) { trapState.pending = std::move(error); }
+
+void setTrapGas(int64_t gasLeft) { trapState.gasLeft = gasLeft; }
+
+int64_t gasCounter(uint64_t limit) {
+  return static_cast<int64_t>(std::min(limit, kMaxGas));
+}
 
 void unwindTrap() {
   if (!trapState.target)
@@ -126,19 +134,34 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
   jmp_buf *outer = trapState.target;
   // A call from the host starts from this instance's base depth; a nested
   // one (a host function calling back in) continues the count.
-  if (!outer)
+  if (!outer) {
     context_.callDepth = call_ ? call_->callDepth : 0;
+    // The Instance API: each call from the host gets the limit's gas.
+    if (!call_)
+      context_.gasLeft = gasCounter(limits_.gas);
+  }
   uint32_t depth = context_.callDepth;
   trapState.target = &landing;
+  trapState.gasLeft.reset();
   if (setjmp(landing) == 0) {
     thunk(&context_, slots);
     trapState.target = outer;
+    if (call_)
+      call_->gasLeft = context_.gasLeft;
     return {};
   }
   trapState.target = outer;
   context_.callDepth = depth;
   Error error = std::move(*trapState.pending);
   trapState.pending.reset();
+  // Gas is exact after a trap (docs/metering.md); out of gas uses it all.
+  if (trapState.gasLeft)
+    context_.gasLeft = *trapState.gasLeft;
+  trapState.gasLeft.reset();
+  if (error.kind == ErrorKind::OutOfGas || context_.gasLeft < 0)
+    context_.gasLeft = 0;
+  if (call_)
+    call_->gasLeft = context_.gasLeft;
   return tl::unexpected(std::move(error));
 }
 
@@ -387,6 +410,7 @@ void ModuleInstance::finishContext() {
   context_.callDepth = call_ ? call_->callDepth : 0;
   context_.maxCallDepth = limits_.callDepth;
   context_.instance = this;
+  context_.gasLeft = call_ ? call_->gasLeft : gasCounter(limits_.gas);
 }
 
 // Active segments are written in order, elements first; the first that does

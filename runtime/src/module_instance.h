@@ -19,7 +19,7 @@ namespace nomos {
 struct ChildHandle {
   std::shared_ptr<const Module> module;
   Bytes prefix;    // the child's store, inside its parent's (transaction.h)
-  int64_t gas;     // recorded; enforced once metering lands
+  int64_t gas;     // gas it may still burn, over all its calls
   int64_t storage; // recorded; enforced with storage accounting
 };
 
@@ -34,6 +34,9 @@ struct CallContext {
   uint32_t callDepth;    // wasm frames below this program's entry
   std::vector<std::string> &logs;
   std::vector<std::unique_ptr<ChildHandle>> children; // by handle
+  // Gas: the call's limit when it starts, what is left as it runs (updated
+  // after every invoke of the program's instance, trapped or not).
+  int64_t gasLeft = 0;
 };
 
 class ModuleInstance : public std::enable_shared_from_this<ModuleInstance> {
@@ -116,6 +119,11 @@ Expected<std::vector<Value>> runProgram(std::shared_ptr<const Module> module,
 void setTrap(Error error);
 [[noreturn]] void unwindTrap();
 [[noreturn]] void trap(nomos_trap code);
+// The gas left where generated code trapped (its vmctx may belong to another
+// instance than the invoke that catches the trap).
+void setTrapGas(int64_t gasLeft);
+// A gas limit as the counter's value (capped at kMaxGas).
+int64_t gasCounter(uint64_t limit);
 Error trapError(nomos_trap code);
 
 ModuleInstance &instanceOf(rt::VMContext *ctx);

@@ -4,6 +4,8 @@
 
 #include <nomos/vm.h>
 
+#include <algorithm>
+
 namespace nomos {
 
 struct VM::Impl {
@@ -11,6 +13,7 @@ struct VM::Impl {
   std::shared_ptr<Store> store;
   std::shared_ptr<const Module> module;
   Limits limits;
+  GasReport lastGas;
 };
 
 VM::VM(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -47,17 +50,34 @@ bool VM::remove(ByteView key) { return impl_->store->remove(ownKey({}, key)); }
 
 Expected<CallResult> VM::call(std::string_view name,
                               std::span<const Value> args) {
+  return call(name, args, impl_->limits.gas);
+}
+
+// Gas: the call runs with `gasLimit` (docs/metering.md); what it used is
+// reported whether it returns or traps. Unmetered code uses none.
+Expected<CallResult> VM::call(std::string_view name, std::span<const Value> args,
+                              uint64_t gasLimit) {
   Transaction transaction(*impl_->store);
   CallResult result;
   CallContext call{*impl_->engine, transaction, {}, impl_->limits, 0, 0,
                    result.logs, {}};
+  int64_t limit = gasCounter(gasLimit);
+  call.gasLeft = limit;
   auto values = runProgram(impl_->module, call, name, args);
+  uint64_t left = static_cast<uint64_t>(std::clamp<int64_t>(call.gasLeft, 0, limit));
+  if (!impl_->module->gas())
+    left = static_cast<uint64_t>(limit);
+  impl_->lastGas = {static_cast<uint64_t>(limit), static_cast<uint64_t>(limit) - left, left};
   if (!values)
     return tl::unexpected(values.error());
   transaction.commit();
   result.results = std::move(*values);
+  result.gasUsed = impl_->lastGas.used;
+  result.gasLeft = left;
   return result;
 }
+
+GasReport VM::lastCallGas() const { return impl_->lastGas; }
 
 std::vector<ExportedFunction> VM::exports() const {
   return impl_->module->exportedFunctions();

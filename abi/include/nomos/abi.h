@@ -58,7 +58,8 @@ enum nomos_trap {
   X(child_call, "iii:i")                                                       \
   X(child_drop, "i:")                                                          \
   X(log, "ii:")                                                                \
-  X(abort, "ii:")
+  X(abort, "ii:")                                                              \
+  X(gas_left, ":I")
 
 #if defined(__wasm__)
 #define NOMOS_IMPORT(name)                                                     \
@@ -99,6 +100,9 @@ int32_t nomos_child_call(int32_t child, const void *name, uint32_t name_len);
 NOMOS_IMPORT(child_drop) void nomos_child_drop(int32_t child);
 /* Appends a line to the call's log. */
 NOMOS_IMPORT(log) void nomos_log(const void *msg, uint32_t msg_len);
+/* Gas left to this call, after paying for this host call (see
+ * docs/metering.md). */
+NOMOS_IMPORT(gas_left) int64_t nomos_gas_left(void);
 /* Traps with NOMOS_TRAP_GUEST_ABORT and the message. */
 NOMOS_IMPORT(abort)
 __attribute__((noreturn)) void nomos_abort(const void *msg, uint32_t msg_len);

@@ -3,6 +3,7 @@
 
 #include <nomos/bytes.h>
 #include <nomos/error.h>
+#include <nomos/gas.h>
 
 #include <memory>
 
@@ -12,6 +13,13 @@ class Module; // a compiled module, immutable, shared by instances
 
 struct EngineOptions {
   unsigned optLevel = 2; // LLVM optimization level, 0..3
+  // Gas metering (docs/metering.md): instrument every module with the gas
+  // pass and charge host calls. Off: programs run unmetered (gas used 0).
+  bool metering = true;
+  GasSchedule schedule;
+  // Metering-specific optimization (keep the counter in a register inside
+  // a function). Gas counts are the same with it off; for tests.
+  bool gasInRegister = true;
 };
 
 class NOMOS_API Engine {

@@ -5,6 +5,7 @@
 #include <nomos/encode.h>
 #include <nomos/engine.h>
 #include <nomos/error.h>
+#include <nomos/gas.h>
 #include <nomos/instance.h>
 #include <nomos/store.h>
 #include <nomos/value.h>

@@ -25,7 +25,13 @@ struct Limits {
   uint32_t childDepth = 8;
   // Child handles open at once in one call.
   uint32_t openChildren = 64;
+  // Gas per call (VM::call without an explicit limit, and each outermost
+  // Instance::call). Out of gas traps with OutOfGas; see docs/metering.md.
+  uint64_t gas = 1'000'000'000;
 };
+
+// At most this much gas per call (the counter is a signed 64-bit integer).
+inline constexpr uint64_t kMaxGas = uint64_t(1) << 62;
 
 struct VMOptions {
   std::shared_ptr<Engine> engine; // created with defaults when null
@@ -36,6 +42,16 @@ struct VMOptions {
 struct CallResult {
   std::vector<Value> results;
   std::vector<std::string> logs; // lines the guest logged
+  uint64_t gasUsed = 0;          // by the call, its host calls and children
+  uint64_t gasLeft = 0;          // of the call's limit
+};
+
+// Gas of the last VM::call, whether it returned or trapped (after OutOfGas,
+// used == the limit and left == 0).
+struct GasReport {
+  uint64_t limit = 0;
+  uint64_t used = 0;
+  uint64_t left = 0;
 };
 
 struct ExportedFunction {
@@ -62,6 +78,10 @@ public:
   // are discarded when it traps.
   Expected<CallResult> call(std::string_view name,
                             std::span<const Value> args = {});
+  // The same with a gas limit for this call (capped at kMaxGas).
+  Expected<CallResult> call(std::string_view name, std::span<const Value> args,
+                            uint64_t gasLimit);
+  GasReport lastCallGas() const;
 
   std::vector<ExportedFunction> exports() const;
   Store &store();

@@ -289,6 +289,8 @@ inline void write(Bytes key, Bytes value) {
 inline bool remove(Bytes key) { return nomos_remove(key.data, key.size) == 1; }
 // Appends a line to the call's log.
 inline void log(Bytes msg) { nomos_log(msg.data, msg.size); }
+// Gas left to this call (after paying for the gas_left host call itself).
+inline int64_t gas_left() { return nomos_gas_left(); }
 // Traps with NOMOS_TRAP_GUEST_ABORT carrying msg; the call's writes are lost.
 [[noreturn]] inline void abort(Bytes msg) {
   nomos_abort(msg.data, msg.size);

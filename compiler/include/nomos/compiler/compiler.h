@@ -2,8 +2,10 @@
 #pragma once
 
 #include <nomos/metering/binaryen_module.h>
+#include <nomos/metering/gas.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,6 +13,12 @@ namespace nomos::compiler {
 
 struct CompileOptions {
   unsigned optLevel = 2; // 0..3, as clang's -O
+  // The schedule the gas pass used; required when the module is metered
+  // (the compiler accounts for metered blocks with the same costs).
+  std::optional<metering::GasSchedule> gas;
+  // Metering-specific optimization: keep the gas counter in a local
+  // (promoted to a register) instead of vmctx. Gas is the same either way.
+  bool gasInRegister = true;
 };
 
 // A relocatable ELF object for the host, with one invoke thunk per exported

@@ -62,6 +62,10 @@ struct VMContext {
   uint32_t callDepth;    // wasm frames on the stack now
   uint32_t maxCallDepth; // deterministic limit, in wasm frames
   void *instance;        // the runtime's ModuleInstance
+  // Gas left (metering, docs/metering.md). Generated code keeps it in a
+  // local inside a function and stores it here before calls, host calls,
+  // returns and traps; it reloads it after calls.
+  int64_t gasLeft;
 };
 
 // Field indices for the compiler's LLVM struct type (same order as above).
@@ -76,12 +80,14 @@ enum VMContextField : unsigned {
   kCallDepth,
   kMaxCallDepth,
   kInstance,
+  kGasLeft,
 };
 static_assert(offsetof(VMContext, memory) == 8);
 static_assert(offsetof(VMContext, tables) == 32);
 static_assert(offsetof(VMContext, functions) == 48);
 static_assert(offsetof(VMContext, callDepth) == 56);
 static_assert(offsetof(VMContext, instance) == 64);
+static_assert(offsetof(VMContext, gasLeft) == 72);
 
 // Runtime functions, bound by absolute address when code is linked.
 // nomos_rt_trap never returns: it unwinds to the innermost invoke.

@@ -133,6 +133,8 @@ struct ModuleInfo {
   std::vector<ElemSegment> elems;
   std::vector<DataSegment> datas;
   std::optional<uint32_t> dataCount;
+  // Whether code uses memory.init or data.drop (which need the data count).
+  bool usesDataSegmentIndices = false;
 
   // From the "name" custom section when present and well-formed; empty
   // strings where a function has no name. Size == functions.size(). The
@@ -142,12 +144,14 @@ struct ModuleInfo {
   // Whether any function body uses a v128 value or SIMD instruction.
   bool usesSimd = false;
   // Whether a block, loop or if takes parameters (multi-value). Binaryen 108's
-  // reader cannot read those: it ends the process instead.
+  // reader cannot read those: it ends the process instead, so the bodies it
+  // reads are rewritten (metering/src/code_rewrite.h).
   bool usesBlockParams = false;
   // Whether a function uses table.init, elem.drop, table.copy or table.fill
   // (0xfc 12, 13, 14, 17). Binaryen 108's reader does not know these opcodes
-  // ("invalid code after misc prefix") and ends the process. table.get/set/
-  // size/grow are fine.
+  // ("invalid code after misc prefix") and ends the process, so they become
+  // calls of marker functions (code_rewrite.h). table.get/set/size/grow are
+  // fine.
   bool usesTableBulkOps = false;
   // (Names with NUL bytes, element segments of any kind and custom sections,
   // which Binaryen 108's reader also refuses by ending the process, need no
