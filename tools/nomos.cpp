@@ -240,7 +240,7 @@ int main(int argc, char **argv) {
   callCommand->add_option("module", call.module, "the .wasm file")->required();
   callCommand->add_option("export", call.exportName, "the exported function")
       ->required();
-  callCommand->add_option("args", call.args, "arguments (integers)");
+  callCommand->add_option("args", call.args, "arguments (integers or floats)");
   callCommand->add_option("--set", call.sets,
                           "KEY=VALUE written before the call; VALUE is i32:N, "
                           "i64:N, str:TEXT, hex:BYTES or file:PATH");

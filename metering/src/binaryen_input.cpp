@@ -14,6 +14,8 @@
 // Binaryen's reader) are replaced the same way.
 #include "binaryen_input.h"
 
+#include "binary_writer.h"
+
 #include "code_rewrite.h"
 
 #include <optional>
@@ -36,20 +38,7 @@ enum : uint8_t {
   kData = 11,
 };
 
-void appendLeb(std::vector<char> &out, uint64_t value) {
-  do {
-    uint8_t byte = value & 0x7f;
-    value >>= 7;
-    if (value)
-      byte |= 0x80;
-    out.push_back(static_cast<char>(byte));
-  } while (value);
-}
 
-void appendName(std::vector<char> &out, std::string_view name) {
-  appendLeb(out, name.size());
-  out.insert(out.end(), name.begin(), name.end());
-}
 
 void appendSection(std::vector<char> &out, uint8_t id,
                    const std::vector<char> &payload) {

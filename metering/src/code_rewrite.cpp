@@ -5,6 +5,8 @@
 // the control stack to resolve labels, but checks nothing.
 #include "code_rewrite.h"
 
+#include "binary_writer.h"
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -37,28 +39,7 @@ enum : uint8_t {
   kEmptyBlockType = 0x40,
 };
 
-void appendLeb(std::vector<char> &out, uint64_t value) {
-  do {
-    uint8_t byte = value & 0x7f;
-    value >>= 7;
-    if (value)
-      byte |= 0x80;
-    out.push_back(static_cast<char>(byte));
-  } while (value);
-}
 
-void appendSleb(std::vector<char> &out, int64_t value) {
-  for (;;) {
-    uint8_t byte = value & 0x7f;
-    value >>= 7; // arithmetic shift
-    bool done = (value == 0 && !(byte & 0x40)) || (value == -1 && (byte & 0x40));
-    if (!done)
-      byte |= 0x80;
-    out.push_back(static_cast<char>(byte));
-    if (done)
-      return;
-  }
-}
 
 bool isValType(uint8_t b) {
   switch (b) {

@@ -488,21 +488,9 @@ void keepReferenced(TableData &table, uint64_t ref) {
 
 // ---- calls -----------------------------------------------------------------
 
-static std::optional<ValueType> publicType(wasm::ValType type) {
-  switch (type) {
-  case wasm::ValType::I32: return ValueType::I32;
-  case wasm::ValType::I64: return ValueType::I64;
-  case wasm::ValType::F32: return ValueType::F32;
-  case wasm::ValType::F64: return ValueType::F64;
-  case wasm::ValType::V128: return ValueType::V128;
-  case wasm::ValType::FuncRef: return ValueType::FuncRef;
-  case wasm::ValType::ExternRef: return ValueType::ExternRef;
-  }
-  return std::nullopt;
-}
 
 static Value fromSlot(wasm::ValType type, const rt::ValueSlot &slot) {
-  ValueType t = *publicType(type);
+  ValueType t = publicValueType(type);
   uint64_t bits = slot.lo;
   if (t == ValueType::I32 || t == ValueType::F32)
     bits = uint32_t(bits);
@@ -519,7 +507,7 @@ ModuleInstance::invoke(uint32_t functionIndex, std::span<const Value> args) {
                          " argument(s), " + std::to_string(args.size()) +
                          " given");
   for (size_t i = 0; i < args.size(); ++i)
-    if (publicType(type.params[i]) != args[i].type)
+    if (publicValueType(type.params[i]) != args[i].type)
       return makeError(ErrorKind::BadArguments,
                        name + ": argument " + std::to_string(i + 1) +
                            " must be " + wasm::valTypeName(type.params[i]) +
