@@ -131,7 +131,9 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
                                         rt::ValueSlot *slots) {
   rt::InvokeThunk thunk = module_->thunk(functionIndex);
   jmp_buf landing;
-  jmp_buf *outer = trapState.target;
+  // Read again after longjmp: volatile, so they are not kept in registers
+  // that setjmp/longjmp do not preserve.
+  jmp_buf *volatile outer = trapState.target;
   // A call from the host starts from this instance's base depth; a nested
   // one (a host function calling back in) continues the count.
   if (!outer) {
@@ -140,7 +142,7 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
     if (!call_)
       context_.gasLeft = gasCounter(limits_.gas);
   }
-  uint32_t depth = context_.callDepth;
+  volatile uint32_t depth = context_.callDepth;
   trapState.target = &landing;
   trapState.gasLeft.reset();
   if (setjmp(landing) == 0) {
