@@ -18,6 +18,7 @@ packages=(
   binaryen                             # libbinaryen.so + binaryen-c.h (108)
   wabt                                 # wat2wasm, wast2json (tests)
   libgtest-dev libexpected-dev libcli11-dev
+  liblmdb-dev                          # the durable store
 )
 missing=()
 for package in "${packages[@]}"; do

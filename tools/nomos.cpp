@@ -2,6 +2,9 @@
 //   nomos demo
 //   nomos call MODULE.wasm EXPORT [ARGS...] [--set KEY=VALUE]... [--get KEY[=TYPE]]... [--json]
 //              [--gas N] [--no-metering] [--gas-schedule FILE] [--opt 0|1|2|3]
+//              [--cache DIR | --no-cache]
+//   nomos inspect MODULE.wasm --stage wasm|metered|llvm|llvm-opt|asm [--function NAME]
+//              [--no-metering] [--gas-schedule FILE] [--opt 0|1|2|3]
 // Exit codes: 0 success, 1 the call trapped, 2 bad usage or a bad module.
 #include "demo.h"
 #include "json.h"
@@ -115,6 +118,8 @@ struct CallOptions {
   uint64_t gas = Limits{}.gas;
   bool noMetering = false;
   std::string gasSchedule; // a key = value file (docs/metering.md)
+  std::string cacheDir;    // --cache DIR (else the default directory)
+  bool noCache = false;    // --no-cache
 };
 
 struct Gotten {
@@ -123,7 +128,8 @@ struct Gotten {
 };
 
 void printReport(const CallOptions &options, const Expected<CallResult> &result,
-                 const std::vector<Gotten> &gotten, const GasReport &gas) {
+                 const std::vector<Gotten> &gotten, const GasReport &gas,
+                 const EngineStats &cache) {
   if (!options.json) {
     if (result) {
       for (const Value &value : result->results)
@@ -159,7 +165,12 @@ void printReport(const CallOptions &options, const Expected<CallResult> &result,
     out += (i ? "," : "") + jsonString(gotten[i].key) + ":" +
            (gotten[i].value ? jsonString(*gotten[i].value) : "null");
   out += "},\"gas_used\":" + std::to_string(gas.used) +
-         ",\"gas_left\":" + std::to_string(gas.left) + "}";
+         ",\"gas_left\":" + std::to_string(gas.left) +
+         ",\"cache\":{\"compiles\":" + std::to_string(cache.compiles) +
+         ",\"memory_hits\":" + std::to_string(cache.memoryHits) +
+         ",\"disk_hits\":" + std::to_string(cache.diskHits) +
+         ",\"disk_misses\":" + std::to_string(cache.diskMisses) +
+         ",\"disk_rejected\":" + std::to_string(cache.diskRejected) + "}}";
   std::printf("%s\n", out.c_str());
 }
 
@@ -175,6 +186,9 @@ int runCall(const CallOptions &options) {
       return usageError(schedule.error().message);
     engineOptions.schedule = *schedule;
   }
+  if (!options.noCache)
+    engineOptions.cacheDir =
+        options.cacheDir.empty() ? defaultCacheDir() : options.cacheDir;
   auto engine = std::make_shared<Engine>(engineOptions);
   auto vm = VM::create(*code, {.engine = engine});
   if (!vm)
@@ -219,8 +233,42 @@ int runCall(const CallOptions &options) {
     gotten.push_back(
         {key, value ? std::optional(formatStoredValue(*value, type)) : std::nullopt});
   }
-  printReport(options, result, gotten, vm->lastCallGas());
+  printReport(options, result, gotten, vm->lastCallGas(), engine->stats());
   return result ? 0 : kExitTrap;
+}
+
+struct InspectOptions {
+  std::string module;
+  std::string stage = "wasm";
+  std::string function;
+  unsigned optLevel = 2;
+  bool noMetering = false;
+  std::string gasSchedule;
+};
+
+// nomos inspect: the module's text at one stage of the pipeline.
+int runInspect(const InspectOptions &options) {
+  auto code = readFile(options.module);
+  if (!code)
+    return usageError(code.error().message);
+  auto stage = parseStage(options.stage);
+  if (!stage)
+    return usageError("unknown stage \"" + options.stage +
+                      "\" (use wasm, metered, llvm, llvm-opt or asm)");
+  EngineOptions engineOptions{options.optLevel};
+  engineOptions.metering = !options.noMetering;
+  if (!options.gasSchedule.empty()) {
+    auto schedule = GasSchedule::loadFile(options.gasSchedule);
+    if (!schedule)
+      return usageError(schedule.error().message);
+    engineOptions.schedule = *schedule;
+  }
+  Engine engine(engineOptions);
+  auto text = engine.inspect(*code, *stage, options.function);
+  if (!text)
+    return usageError(options.module + ": " + text.error().toString());
+  std::fwrite(text->data(), 1, text->size(), stdout);
+  return 0;
 }
 
 } // namespace
@@ -257,6 +305,31 @@ int main(int argc, char **argv) {
                         "run without gas metering (gas used is 0)");
   callCommand->add_option("--gas-schedule", call.gasSchedule,
                           "gas schedule file (key = value lines, docs/metering.md)");
+  CLI::Option *cacheOption = callCommand->add_option(
+      "--cache", call.cacheDir,
+      "directory of the compiled-code cache (default "
+      "$XDG_CACHE_HOME/nomos or ~/.cache/nomos)");
+  callCommand->add_flag("--no-cache", call.noCache,
+                        "neither read nor write the disk cache")
+      ->excludes(cacheOption);
+
+  InspectOptions inspect;
+  CLI::App *inspectCommand = app.add_subcommand(
+      "inspect", "print a module at one stage of the pipeline");
+  inspectCommand->add_option("module", inspect.module, "the .wasm file")
+      ->required();
+  inspectCommand->add_option("--stage", inspect.stage,
+                             "wasm, metered, llvm, llvm-opt or asm (default wasm)")
+      ->check(CLI::IsMember({"wasm", "metered", "llvm", "llvm-opt", "asm"}));
+  inspectCommand->add_option("--function", inspect.function,
+                             "only this function (its wasm name)");
+  inspectCommand->add_option("-O,--opt-level,--opt", inspect.optLevel,
+                             "LLVM optimization level (0..3)")
+      ->check(CLI::Range(0, 3));
+  inspectCommand->add_flag("--no-metering", inspect.noMetering,
+                           "compile without gas metering (llvm, llvm-opt, asm)");
+  inspectCommand->add_option("--gas-schedule", inspect.gasSchedule,
+                             "gas schedule file (docs/metering.md)");
 
   try {
     app.parse(argc, argv);
@@ -266,5 +339,7 @@ int main(int argc, char **argv) {
   }
   if (app.got_subcommand("demo"))
     return runDemo();
+  if (app.got_subcommand("inspect"))
+    return runInspect(inspect);
   return runCall(call);
 }

@@ -148,4 +148,24 @@ Expected<std::string> emitLLVMIR(const metering::LoadedModule &input,
   return text;
 }
 
+Expected<std::string> emitAssembly(const metering::LoadedModule &input,
+                                   const CompileOptions &options) {
+  auto machine = createTargetMachine(options);
+  if (!machine)
+    return tl::unexpected(machine.error());
+  llvm::LLVMContext ctx;
+  auto module = buildModule(input, options, ctx, **machine, true);
+  if (!module)
+    return tl::unexpected(module.error());
+  llvm::SmallVector<char, 0> buffer;
+  llvm::raw_svector_ostream stream(buffer);
+  llvm::legacy::PassManager codegen;
+  if ((*machine)->addPassesToEmitFile(codegen, stream, nullptr,
+                                      llvm::CodeGenFileType::AssemblyFile))
+    return makeError(ErrorKind::CompileError,
+                     "the target cannot emit assembly");
+  codegen.run(**module);
+  return std::string(buffer.begin(), buffer.end());
+}
+
 } // namespace nomos::compiler

@@ -54,7 +54,9 @@ OpResult fallThroughValue(const ModuleLowering &m, llvm::Value *value,
 FunctionLowering::FunctionLowering(ModuleLowering &module, uint32_t index)
     : m(module), b(module.ctx), index_(index),
       function_(BinaryenGetFunctionByIndex(module.input.binaryen.get(), index)),
-      llvmFunction_(module.functions[index]) {}
+      llvmFunction_(index < module.gasBodies.size() && module.gasBodies[index]
+                        ? module.gasBodies[index]
+                        : module.functions[index]) {}
 
 llvm::Value *FunctionLowering::contextFieldPointer(rt::VMContextField field) {
   return b.CreateStructGEP(m.vmContextType, vmctx, field);
@@ -75,6 +77,33 @@ void FunctionLowering::trapAlways(nomos_trap code) {
   b.CreateCall(m.trapFunction, {vmctx, b.getInt32(code)});
   b.CreateUnreachable();
   startDeadBlock();
+}
+
+// Allocas go to the entry block, where mem2reg promotes them (the entry
+// block ends early, in the native stack check).
+llvm::AllocaInst *FunctionLowering::entryAlloca(llvm::Type *type,
+                                                const llvm::Twine &name) {
+  llvm::IRBuilder<> entry(&llvmFunction_->getEntryBlock(),
+                          llvmFunction_->getEntryBlock().begin());
+  return entry.CreateAlloca(type, nullptr, name);
+}
+
+// Before anything uses this frame: trap if the native stack is below the
+// limit the runtime set (frames too large for the deterministic depth limit
+// to protect). Nothing ran yet, so the gas in the context is current.
+void FunctionLowering::emitNativeStackCheck() {
+  llvm::Value *sp = b.CreatePtrToInt(b.CreateStackSave(), b.getInt64Ty());
+  llvm::Value *limit = loadContextField(rt::kStackLimit, b.getInt64Ty());
+  auto *trap = llvm::BasicBlock::Create(m.ctx, "stack.exhausted", llvmFunction_);
+  llvm::IRBuilder<> trapBuilder(trap);
+  trapBuilder.CreateCall(m.trapFunction,
+                         {vmctx, trapBuilder.getInt32(NOMOS_TRAP_STACK_EXHAUSTED)});
+  trapBuilder.CreateUnreachable();
+  auto *cont = llvm::BasicBlock::Create(m.ctx, "stack.ok", llvmFunction_);
+  llvm::MDBuilder weights(m.ctx);
+  b.CreateCondBr(b.CreateICmpULT(sp, limit), trap, cont,
+                 weights.createUnlikelyBranchWeights());
+  b.SetInsertPoint(cont);
 }
 
 void FunctionLowering::trapIf(llvm::Value *failed, nomos_trap code) {
@@ -143,10 +172,49 @@ void FunctionLowering::outOfGasIf(llvm::Value *exhausted) {
                            {vmctx, trapBuilder.getInt32(NOMOS_TRAP_OUT_OF_GAS)});
     trapBuilder.CreateUnreachable();
   }
+  if (lastGasCheck_ && gasCheckRedundant(lastGasCheck_)) {
+    llvm::BasicBlock *next = lastGasCheck_->getSuccessor(1);
+    llvm::BranchInst::Create(next, lastGasCheck_);
+    lastGasCheck_->eraseFromParent();
+  }
   auto *cont = llvm::BasicBlock::Create(m.ctx, "gas.ok", llvmFunction_);
   llvm::MDBuilder weights(m.ctx);
-  b.CreateCondBr(exhausted, trap, cont, weights.createUnlikelyBranchWeights());
+  lastGasCheck_ =
+      b.CreateCondBr(exhausted, trap, cont, weights.createUnlikelyBranchWeights());
   b.SetInsertPoint(cont);
+}
+
+// Whether `check` can go because the check about to be emitted implies it:
+// control went straight from it to here (same block), and in between there
+// were only instructions without effects, stores to locals, and charges
+// (the counter minus a constant: it only went down). Then the earlier check
+// failing implies the later one fails, with nothing observable in between,
+// and OutOfGas uses all the gas either way.
+bool FunctionLowering::gasCheckRedundant(llvm::BranchInst *check) const {
+  if (!m.gasInRegister || !check->getParent() ||
+      check->getSuccessor(1) != b.GetInsertBlock())
+    return false;
+  for (llvm::Instruction &inst : *b.GetInsertBlock()) {
+    if (auto *store = llvm::dyn_cast<llvm::StoreInst>(&inst)) {
+      llvm::Value *target = store->getPointerOperand();
+      if (target == gasSlot_) {
+        auto *sub = llvm::dyn_cast<llvm::BinaryOperator>(store->getValueOperand());
+        auto *from = sub ? llvm::dyn_cast<llvm::LoadInst>(sub->getOperand(0)) : nullptr;
+        if (!sub || sub->getOpcode() != llvm::Instruction::Sub || !from ||
+            from->getPointerOperand() != gasSlot_ ||
+            !llvm::isa<llvm::ConstantInt>(sub->getOperand(1)) ||
+            llvm::cast<llvm::ConstantInt>(sub->getOperand(1))->isNegative())
+          return false;
+        continue;
+      }
+      if (llvm::isa<llvm::AllocaInst>(target) && !store->isVolatile())
+        continue; // a local
+      return false;
+    }
+    if (inst.mayHaveSideEffects() || inst.isTerminator())
+      return false;
+  }
+  return true;
 }
 
 void FunctionLowering::emitCharge(uint64_t cost) {
@@ -261,20 +329,24 @@ Expected<void> FunctionLowering::run() {
   auto *entry = llvm::BasicBlock::Create(m.ctx, "entry", llvmFunction_);
   b.SetInsertPoint(entry);
   vmctx = llvmFunction_->getArg(0);
+  emitNativeStackCheck();
 
   // Locals: parameters first, then the declared variables, zeroed.
   std::vector<BinaryenType> types =
       expandType(BinaryenFunctionGetParams(function_));
   size_t params = types.size();
+  // A gas body takes the counter after vmctx (ModuleLowering::gasBodies).
+  bool gasArgument = llvmFunction_ != m.functions[index_];
+  unsigned firstParam = gasArgument ? 2 : 1;
   for (uint32_t i = 0; i < BinaryenFunctionGetNumVars(function_); ++i)
     types.push_back(BinaryenFunctionGetVar(function_, i));
   for (size_t i = 0; i < types.size(); ++i) {
     auto type = m.lowerType(types[i]);
     if (!type)
       return tl::unexpected(type.error());
-    auto *slot = b.CreateAlloca(*type, nullptr, "local" + std::to_string(i));
+    auto *slot = entryAlloca(*type, "local" + std::to_string(i));
     llvm::Value *initial = i < params
-                               ? static_cast<llvm::Value *>(llvmFunction_->getArg(i + 1))
+                               ? static_cast<llvm::Value *>(llvmFunction_->getArg(i + firstParam))
                                : llvm::Constant::getNullValue(*type);
     b.CreateStore(initial, slot);
     locals_.push_back(slot);
@@ -286,8 +358,10 @@ Expected<void> FunctionLowering::run() {
   if (m.metered) {
     llvm::Value *field = contextFieldPointer(rt::kGasLeft);
     if (m.gasInRegister) {
-      gasSlot_ = b.CreateAlloca(b.getInt64Ty(), nullptr, "gas.slot");
-      b.CreateStore(b.CreateLoad(b.getInt64Ty(), field), gasSlot_);
+      gasSlot_ = entryAlloca(b.getInt64Ty(), "gas.slot");
+      b.CreateStore(gasArgument ? static_cast<llvm::Value *>(llvmFunction_->getArg(1))
+                                : b.CreateLoad(b.getInt64Ty(), field),
+                    gasSlot_);
     } else {
       gasSlot_ = field;
     }
@@ -697,7 +771,20 @@ OpResult FunctionLowering::emitCall(BinaryenExpressionRef expr) {
       return emitTableMarker(
           m.input.markers[callee->second - m.functions.size()], v);
     uint64_t gasRest = gasBeforeCall();
-    llvm::Value *result = m.emitCall(b, vmctx, callee->second, v);
+    llvm::Value *result;
+    if (llvm::Function *body = m.gasBodies[callee->second]) {
+      // The counter (as stored in vmctx) in a register; the callee stores
+      // it back before it returns.
+      llvm::SmallVector<llvm::Value *, 8> args{vmctx};
+      llvm::Value *gas = b.CreateLoad(b.getInt64Ty(), gasSlot_);
+      if (gasRest)
+        gas = b.CreateAdd(gas, b.getInt64(gasRest));
+      args.push_back(gas);
+      args.append(v.begin(), v.end());
+      result = b.CreateCall(body, args);
+    } else {
+      result = m.emitCall(b, vmctx, callee->second, v);
+    }
     gasAfterCall(gasRest);
     return result->getType()->isVoidTy() ? nullptr : result;
   });

@@ -14,7 +14,8 @@ ModuleLowering::ModuleLowering(const metering::LoadedModule &input,
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   // Mirror rt::VMContext field by field (runtime_abi.h).
   vmContextType = llvm::StructType::create(
-      ctx, {ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, ptr, i64}, "VMContext");
+      ctx, {ptr, ptr, ptr, ptr, ptr, ptr, ptr, i32, i32, ptr, i64, i64},
+      "VMContext");
   memoryType = llvm::StructType::create(ctx, {ptr, i64}, "Memory");
   tableType = llvm::StructType::create(ctx, {ptr, i32, i32}, "Table");
   funcRefType = llvm::StructType::create(ctx, {ptr, ptr, i32}, "FuncRef");
@@ -133,6 +134,7 @@ Expected<void> ModuleLowering::declareFunctions() {
     functionIndex[BinaryenFunctionGetName(BinaryenGetFunctionByIndex(wasm, i))] =
         i;
   functions.assign(count, nullptr);
+  gasBodies.assign(count, nullptr);
   functionTypes.assign(count, nullptr);
   for (uint32_t i = 0; i < count; ++i) {
     BinaryenFunctionRef fn = BinaryenGetFunctionByIndex(wasm, i);
@@ -154,6 +156,31 @@ Expected<void> ModuleLowering::declareFunctions() {
         *module);
     llvmFn->addFnAttr(llvm::Attribute::NoUnwind);
     functions[i] = llvmFn;
+    if (metered && gasInRegister) {
+      llvm::SmallVector<llvm::Type *, 8> params{(*signature)->getParamType(0),
+                                                llvm::Type::getInt64Ty(ctx)};
+      for (unsigned p = 1; p < (*signature)->getNumParams(); ++p)
+        params.push_back((*signature)->getParamType(p));
+      auto *bodyType = llvm::FunctionType::get((*signature)->getReturnType(),
+                                               params, false);
+      auto *body = llvm::Function::Create(bodyType, llvm::Function::InternalLinkage,
+                                          "w.g." + std::string(name), *module);
+      body->addFnAttr(llvm::Attribute::NoUnwind);
+      gasBodies[i] = body;
+      // The wrapper: the counter from vmctx.
+      llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", llvmFn));
+      llvm::SmallVector<llvm::Value *, 8> args{llvmFn->getArg(0)};
+      args.push_back(builder.CreateLoad(
+          builder.getInt64Ty(),
+          builder.CreateStructGEP(vmContextType, llvmFn->getArg(0), rt::kGasLeft)));
+      for (unsigned p = 1; p < llvmFn->arg_size(); ++p)
+        args.push_back(llvmFn->getArg(p));
+      llvm::Value *result = builder.CreateCall(body, args);
+      if (result->getType()->isVoidTy())
+        builder.CreateRetVoid();
+      else
+        builder.CreateRet(result);
+    }
   }
   for (uint32_t i = 0; i < BinaryenGetNumTables(wasm); ++i)
     tableIndex[BinaryenTableGetName(BinaryenGetTableByIndex(wasm, i))] = i;
@@ -165,6 +192,17 @@ Expected<void> ModuleLowering::declareFunctions() {
   for (uint32_t i = 0; i < globals; ++i)
     globalIndex[BinaryenGlobalGetName(BinaryenGetGlobalByIndex(wasm, i))] = i;
   return {};
+}
+
+// A callee in another instance runs on this thread's stack: give it our
+// stack limit (its context may last have run on another thread).
+void ModuleLowering::copyStackLimit(llvm::IRBuilder<> &builder,
+                                    llvm::Value *vmctx, llvm::Value *calleeCtx) {
+  llvm::Value *limit = builder.CreateLoad(
+      builder.getInt64Ty(),
+      builder.CreateStructGEP(vmContextType, vmctx, rt::kStackLimit));
+  builder.CreateStore(
+      limit, builder.CreateStructGEP(vmContextType, calleeCtx, rt::kStackLimit));
 }
 
 llvm::Value *ModuleLowering::emitCall(llvm::IRBuilder<> &builder,
@@ -192,6 +230,7 @@ llvm::Value *ModuleLowering::emitCall(llvm::IRBuilder<> &builder,
       i32, builder.CreateStructGEP(vmContextType, vmctx, rt::kCallDepth));
   builder.CreateStore(
       depth, builder.CreateStructGEP(vmContextType, calleeCtx, rt::kCallDepth));
+  copyStackLimit(builder, vmctx, calleeCtx);
   callArgs[0] = calleeCtx;
   if (!metered)
     return builder.CreateCall(functionTypes[index], fn, callArgs);

@@ -49,6 +49,11 @@ public:
   llvm::Function *tableFillFunction = nullptr;
   // By wasm function index; imported functions have none.
   std::vector<llvm::Function *> functions;
+  // Metered with the counter in a register: by wasm function index, the
+  // function's body, which takes the gas counter as its second argument
+  // (vmctx, gas, params...); functions[i] is then a wrapper that loads it
+  // from vmctx (for thunks and tables). Direct calls pass it in a register.
+  std::vector<llvm::Function *> gasBodies;
   std::vector<llvm::FunctionType *> functionTypes; // all, imports included
   llvm::StringMap<uint32_t> functionIndex;          // Binaryen name -> index
   llvm::StringMap<uint32_t> globalIndex;            // Binaryen name -> index
@@ -65,6 +70,8 @@ public:
   Expected<llvm::FunctionType *> lowerSignature(BinaryenType params,
                                                 BinaryenType results) const;
 
+  void copyStackLimit(llvm::IRBuilder<> &builder, llvm::Value *vmctx,
+                      llvm::Value *calleeCtx);
   // Emits a call of wasm function `index` (defined or imported).
   llvm::Value *emitCall(llvm::IRBuilder<> &builder, llvm::Value *vmctx,
                         uint32_t index, llvm::ArrayRef<llvm::Value *> args);
@@ -99,6 +106,8 @@ public:
   // Emits a conditional trap: when `failed` is true, trap with `code`.
   void trapIf(llvm::Value *failed, nomos_trap code);
   void trapAlways(nomos_trap code);
+  void emitNativeStackCheck();
+  llvm::AllocaInst *entryAlloca(llvm::Type *type, const llvm::Twine &name);
   // Loads a field of the instance context.
   llvm::Value *loadContextField(rt::VMContextField field, llvm::Type *type);
   llvm::Value *contextFieldPointer(rt::VMContextField field);
@@ -211,6 +220,11 @@ private:
   uint64_t gasRefund() const;
   void writeBackGas(uint64_t refund, llvm::IRBuilder<> &builder);
   void outOfGasIf(llvm::Value *exhausted);
+  // The last out-of-gas check; a later one in the same block, with only
+  // charges and instructions without effects in between, makes it
+  // redundant (gas only went down, and OutOfGas uses all of it anyway).
+  llvm::BranchInst *lastGasCheck_ = nullptr;
+  bool gasCheckRedundant(llvm::BranchInst *check) const;
   uint64_t enterConstruct();
   void leaveConstruct(uint64_t refund);
   void refundOnEdge(uint64_t refund);

@@ -169,6 +169,7 @@ OpResult FunctionLowering::emitCallIndirect(BinaryenExpressionRef expr) {
     // The callee may belong to another instance: it continues our count.
     b.CreateStore(loadContextField(rt::kCallDepth, i32),
                   b.CreateStructGEP(m.vmContextType, calleeCtx, rt::kCallDepth));
+    m.copyStackLimit(b, vmctx, calleeCtx);
     llvm::SmallVector<llvm::Value *, 8> args{calleeCtx};
     args.append(v.begin(), v.end() - 1);
     // Metered: the callee (maybe another instance) continues our gas.

@@ -4,17 +4,77 @@
 #include <nomos/metering/binaryen_module.h>
 #include <nomos/metering/gas_injection.h>
 
+#include <nomos/metering/module_info.h>
+
+#include <llvm/Config/llvm-config.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/Support/BLAKE3.h>
 
 #include <binaryen-c.h>
 
+#include <cstdio>
 #include <cstdlib>
+
+#include <dlfcn.h>
+#include <sys/stat.h>
 
 namespace nomos {
 
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
+  if (options.cacheDir && !options.cacheDir->empty())
+    impl_->disk.emplace(*options.cacheDir);
 }
+
+std::optional<std::string> defaultCacheDir() {
+  if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/nomos";
+  if (const char *home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.cache/nomos";
+  return std::nullopt;
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->stats;
+}
+
+namespace {
+
+// The file holding this code (libnomos), by size and modification time: a
+// rebuilt library may generate other code under the same version.
+std::string buildIdentity() {
+  Dl_info info;
+  struct stat st;
+  if (!dladdr(reinterpret_cast<void *>(&buildIdentity), &info) ||
+      !info.dli_fname || ::stat(info.dli_fname, &st) != 0)
+    return "unknown";
+  return std::to_string(st.st_size) + "@" + std::to_string(st.st_mtim.tv_sec) +
+         "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+Expected<std::string> keyPartsText(const EngineOptions &options) {
+  compiler::initializeNativeTarget();
+  auto host = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!host)
+    return makeError(ErrorKind::CompileError,
+                     "cannot detect the host target: " +
+                         llvm::toString(host.takeError()));
+  CacheKeyParts parts;
+  parts.nomosVersion = NOMOS_VERSION;
+  parts.build = buildIdentity();
+  parts.llvmVersion = LLVM_VERSION_STRING;
+  parts.triple = host->getTargetTriple().str();
+  parts.cpu = host->getCPU();
+  parts.features = host->getFeatures().getString();
+  parts.metering = options.metering;
+  parts.gasSchedule = options.metering ? options.schedule.hashHex() : "none";
+  parts.gasInRegister = options.metering && options.gasInRegister;
+  parts.optLevel = options.optLevel;
+  return parts.text();
+}
+
+} // namespace
 
 Engine::~Engine() = default;
 
@@ -29,14 +89,61 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   std::array<uint8_t, 32> hash = llvm::BLAKE3::hash<32>(
       llvm::ArrayRef<uint8_t>(code.data(), code.size()));
   std::lock_guard lock(impl_->mutex);
-  if (auto found = impl_->modules.find(hash); found != impl_->modules.end())
+  if (auto found = impl_->modules.find(hash); found != impl_->modules.end()) {
+    ++impl_->stats.memoryHits;
     return found->second;
+  }
   if (!impl_->jit) {
     auto jit = Jit::create();
     if (!jit)
       return tl::unexpected(jit.error());
     impl_->jit = std::move(*jit);
   }
+  std::optional<GasSchedule> schedule;
+  if (impl_->options.metering)
+    schedule = impl_->options.schedule;
+
+  // The disk cache: on a hit, decode and validate (cheap), then link the
+  // stored object; Binaryen and LLVM do not run.
+  CacheKey diskKey{};
+  if (impl_->disk) {
+    if (!impl_->keyParts) {
+      auto parts = keyPartsText(impl_->options);
+      if (!parts)
+        return tl::unexpected(parts.error());
+      impl_->keyParts = std::move(*parts);
+    }
+    diskKey = cacheKey(hash, *impl_->keyParts);
+    std::vector<uint8_t> object;
+    std::string why;
+    switch (impl_->disk->read(diskKey, *impl_->keyParts, object, why)) {
+    case DiskCache::Lookup::Hit: {
+      auto info = wasm::decodeModule(code.span());
+      if (!info)
+        return tl::unexpected(info.error());
+      auto module = Module::link(std::move(*info), object, *impl_->jit,
+                                 impl_->types, schedule);
+      if (module) {
+        ++impl_->stats.diskHits;
+        impl_->modules.emplace(hash, *module);
+        return *module;
+      }
+      // A checksummed entry of our own configuration that does not link:
+      // treat it as corrupt and rebuild.
+      why = "does not link: " + module.error().message;
+      [[fallthrough]];
+    }
+    case DiskCache::Lookup::Rejected:
+      ++impl_->stats.diskRejected;
+      std::fprintf(stderr, "nomos: cache entry %s ignored (%s); rebuilding\n",
+                   impl_->disk->pathOf(diskKey).c_str(), why.c_str());
+      break;
+    case DiskCache::Lookup::Miss:
+      ++impl_->stats.diskMisses;
+      break;
+    }
+  }
+
   auto loaded = metering::loadModule(code.span());
   if (!loaded)
     return tl::unexpected(loaded.error());
@@ -51,15 +158,15 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   auto compiled = compiler::compile(*loaded, compileOptions);
   if (!compiled)
     return tl::unexpected(compiled.error());
-  std::optional<GasSchedule> schedule;
-  if (impl_->options.metering)
-    schedule = impl_->options.schedule;
+  ++impl_->stats.compiles;
   auto module =
       Module::link(std::move(loaded->info), compiled->object, *impl_->jit,
                    impl_->types, schedule);
   if (!module)
     return tl::unexpected(module.error());
   impl_->modules.emplace(hash, *module);
+  if (impl_->disk) // best effort: a read-only directory only costs compiles
+    impl_->disk->write(diskKey, *impl_->keyParts, compiled->object);
   return *module;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "disk_cache.h"
 #include "jit.h"
 #include "module.h"
 
@@ -17,6 +18,9 @@ struct Engine::Impl {
   TypeRegistry types;
   // Compiled modules by BLAKE3 of their code.
   std::map<std::array<uint8_t, 32>, std::shared_ptr<const Module>> modules;
+  EngineStats stats;
+  std::optional<DiskCache> disk;          // when options.cacheDir is set
+  std::optional<std::string> keyParts;    // CacheKeyParts::text(), on first use
 };
 
 } // namespace nomos

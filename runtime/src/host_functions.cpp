@@ -110,6 +110,36 @@ ChildHandle *findChild(CallContext &call, int32_t handle) {
   return call.children[handle].get();
 }
 
+// A write (value) or removal (nullopt) of a stored key by the running
+// program, into the call's transaction. Storage limits (docs/architecture.md
+// "State"): the entry's sizes are checked, then its net effect in bytes
+// (new key + value, minus the old entry's) is taken from what the program
+// has left; past it the write traps with StorageLimit. Removing an absent
+// key writes nothing.
+Expected<bool> storeWrite(CallContext &call, const Bytes &key,
+                          std::optional<ByteView> value) {
+  if (value)
+    NOMOS_TRY(checkEntry(key, value->size()));
+  std::optional<Bytes> old = call.transaction.get(key);
+  if (!value && !old)
+    return false;
+  int64_t delta = value ? int64_t(entryBytes(key.size(), value->size())) : 0;
+  if (old)
+    delta -= int64_t(entryBytes(key.size(), old->size()));
+  if (delta > 0 && delta > call.storageLeft)
+    return makeError(ErrorKind::StorageLimit,
+                     "storage limit: the write needs " + std::to_string(delta) +
+                         " more bytes, " +
+                         std::to_string(std::max<int64_t>(call.storageLeft, 0)) +
+                         " left");
+  call.storageLeft -= delta;
+  if (value)
+    call.transaction.set(key, *value);
+  else
+    call.transaction.remove(key);
+  return old.has_value();
+}
+
 // ---- own store -------------------------------------------------------------
 
 int32_t host_read(VMContext *ctx, int32_t key, int32_t keyLen, int32_t out,
@@ -134,7 +164,7 @@ void host_write(VMContext *ctx, int32_t key, int32_t keyLen, int32_t value,
     auto v = guestBytes(in, value, valueLen, "value");
     if (!v)
       return tl::unexpected(v.error());
-    in.call().transaction.set(ownKey(in.call().prefix, *k), *v);
+    NOMOS_TRY(storeWrite(in.call(), ownKey(in.call().prefix, *k), *v));
     return 0;
   });
 }
@@ -144,7 +174,10 @@ int32_t host_remove(VMContext *ctx, int32_t key, int32_t keyLen) {
     auto k = guestBytes(in, key, keyLen, "key");
     if (!k)
       return tl::unexpected(k.error());
-    return in.call().transaction.remove(ownKey(in.call().prefix, *k)) ? 1 : 0;
+    auto existed = storeWrite(in.call(), ownKey(in.call().prefix, *k), std::nullopt);
+    if (!existed)
+      return tl::unexpected(existed.error());
+    return *existed ? 1 : 0;
   }));
 }
 
@@ -213,7 +246,8 @@ int32_t host_child_set(VMContext *ctx, int32_t handle, int32_t key,
     ChildHandle *child = findChild(in.call(), handle);
     if (!child)
       return NOMOS_ERR_BAD_HANDLE;
-    in.call().transaction.set(ownKey(child->prefix, *k), *v);
+    // The child's store is part of this program's: its storage counts.
+    NOMOS_TRY(storeWrite(in.call(), ownKey(child->prefix, *k), *v));
     return NOMOS_OK;
   }));
 }
@@ -243,7 +277,10 @@ int32_t host_child_remove(VMContext *ctx, int32_t handle, int32_t key,
     ChildHandle *child = findChild(in.call(), handle);
     if (!child)
       return NOMOS_ERR_BAD_HANDLE;
-    return in.call().transaction.remove(ownKey(child->prefix, *k)) ? 1 : 0;
+    auto existed = storeWrite(in.call(), ownKey(child->prefix, *k), std::nullopt);
+    if (!existed)
+      return tl::unexpected(existed.error());
+    return *existed ? 1 : 0;
   }));
 }
 
@@ -270,6 +307,11 @@ int32_t host_child_call(VMContext *ctx, int32_t handle, int32_t name,
         in.module().gas() ? std::max<int64_t>(0, std::min(child->gas, parentGas))
                           : gasCounter(call.limits.gas);
     childCall.gasLeft = childLimit;
+    // Storage likewise: what the handle may still add, capped by what this
+    // program has left; the child's net effect counts here when it commits.
+    int64_t storageLimit =
+        std::max<int64_t>(0, std::min(child->storage, call.storageLeft));
+    childCall.storageLeft = storageLimit;
     std::string_view nameText(reinterpret_cast<const char *>(exportName->data()),
                               exportName->size());
     auto result = runProgram(child->module, childCall, nameText, {});
@@ -279,7 +321,14 @@ int32_t host_child_call(VMContext *ctx, int32_t handle, int32_t name,
       child->gas -= burnt;
     }
     if (result) {
-      nested.commit();
+      NOMOS_TRY(nested.commit());
+      int64_t added = storageLimit - childCall.storageLeft;
+      call.storageLeft -= added;
+      child->storage -= added;
+      // A child that upgraded itself runs its new code from its next call
+      // on this handle (its code at code_key is unchanged).
+      if (childCall.upgrade)
+        child->module = std::move(childCall.upgrade);
       return NOMOS_TRAP_NONE;
     }
     const Error &error = result.error();
@@ -298,6 +347,35 @@ void host_child_drop(VMContext *ctx, int32_t handle) {
       in.call().children[handle].reset();
     return 0;
   });
+}
+
+// ---- self-upgrade ----------------------------------------------------------
+
+// Loads the code at code_key now (paying like child_new for compiling it),
+// and records it as the program's code from the commit of this call on.
+int32_t host_upgrade(VMContext *ctx, int32_t codeKey, int32_t codeKeyLen) {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
+    CallContext &call = in.call();
+    auto keyBytes = guestBytes(in, codeKey, codeKeyLen, "code key");
+    if (!keyBytes)
+      return tl::unexpected(keyBytes.error());
+    auto code = call.transaction.get(ownKey(call.prefix, *keyBytes));
+    if (!code)
+      return NOMOS_ERR_NOT_FOUND;
+    NOMOS_TRY(chargeGas(in, scheduleOf(in).childNew +
+                                scheduleOf(in).compilePerByte * code->size()));
+    auto module = call.engine.load(*code);
+    if (module) {
+      if (auto imports = resolveImports(**module, findAbiFunction); !imports)
+        module = tl::unexpected(imports.error());
+    }
+    if (!module)
+      return makeError(ErrorKind::HostError,
+                       "upgrade: invalid code: " + module.error().toString());
+    call.upgrade = std::move(*module);
+    call.upgradeHash = codeHash(*code);
+    return NOMOS_OK;
+  }));
 }
 
 // ---- log and abort ---------------------------------------------------------

@@ -2,6 +2,7 @@
 
 #include "host_functions.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <cstring>
@@ -121,6 +122,29 @@ void trap(nomos_trap code) {
   unwindTrap();
 }
 
+// The lowest stack address guest code on this thread may use: the thread's
+// stack bottom plus a margin that host functions (a child's compilation
+// included) run in. Frames are checked against it on entry.
+static uintptr_t threadStackLimit() {
+  thread_local uintptr_t limit = [] {
+    constexpr size_t kMargin = 1 << 20;
+    uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+    pthread_attr_t attr;
+    void *bottom = nullptr;
+    size_t size = 0;
+    bool known = pthread_getattr_np(pthread_self(), &attr) == 0;
+    if (known) {
+      known = pthread_attr_getstack(&attr, &bottom, &size) == 0;
+      pthread_attr_destroy(&attr);
+    }
+    // Unknown or unlimited (ulimit -s unlimited): assume 4 MiB below here.
+    if (!known || size > (size_t(1) << 30) || size < 2 * kMargin)
+      return here - (size_t(4) << 20) + kMargin;
+    return reinterpret_cast<uintptr_t>(bottom) + kMargin;
+  }();
+  return limit;
+}
+
 ModuleInstance &instanceOf(rt::VMContext *ctx) {
   return *static_cast<ModuleInstance *>(ctx->instance);
 }
@@ -143,6 +167,7 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
       context_.gasLeft = gasCounter(limits_.gas);
   }
   volatile uint32_t depth = context_.callDepth;
+  context_.stackLimit = threadStackLimit();
   trapState.target = &landing;
   trapState.gasLeft.reset();
   if (setjmp(landing) == 0) {

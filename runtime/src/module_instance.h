@@ -17,10 +17,11 @@ namespace nomos {
 
 // A child opened by child_new, alive until child_drop or the call's end.
 struct ChildHandle {
-  std::shared_ptr<const Module> module;
+  std::shared_ptr<const Module> module; // replaced when a call that
+                                        // upgraded the child commits
   Bytes prefix;    // the child's store, inside its parent's (transaction.h)
   int64_t gas;     // gas it may still burn, over all its calls
-  int64_t storage; // recorded; enforced with storage accounting
+  int64_t storage; // bytes its calls may still add, net, over all its calls
 };
 
 // What a program run by a VM can reach besides its instance: its store
@@ -37,7 +38,17 @@ struct CallContext {
   // Gas: the call's limit when it starts, what is left as it runs (updated
   // after every invoke of the program's instance, trapped or not).
   int64_t gasLeft = 0;
+  // Storage: bytes (keys + values) this program may still add, net; each
+  // write subtracts its net effect (a removal gives bytes back).
+  int64_t storageLeft = 0;
+  // The code this program upgraded itself to in this call, if any: it
+  // takes effect when the call commits.
+  std::shared_ptr<const Module> upgrade;
+  Bytes upgradeHash; // its codeHash
 };
+
+// BLAKE3 of code (32 bytes): the engine's cache key, VM::codeHistory's.
+Bytes codeHash(ByteView code);
 
 class ModuleInstance : public std::enable_shared_from_this<ModuleInstance> {
 public:

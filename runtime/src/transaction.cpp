@@ -19,18 +19,19 @@ bool Transaction::remove(ByteView key) {
   return existed;
 }
 
-void Transaction::commit() {
-  for (auto &[key, value] : writes_) {
-    if (parent_) {
+Expected<void> Transaction::commit() {
+  if (parent_) {
+    for (auto &[key, value] : writes_)
       parent_->writes_.insert_or_assign(key, std::move(value));
-      continue;
-    }
-    if (value)
-      base_->set(key, *value);
-    else
-      base_->remove(key);
+    writes_.clear();
+    return {};
   }
+  std::vector<StoreWrite> batch;
+  batch.reserve(writes_.size());
+  for (auto &[key, value] : writes_)
+    batch.emplace_back(key, std::move(value));
   writes_.clear();
+  return base_->apply(batch);
 }
 
 Bytes ownKey(ByteView prefix, ByteView key) {

@@ -19,7 +19,10 @@ public:
   std::optional<Bytes> get(ByteView key) const;
   void set(ByteView key, ByteView value);
   bool remove(ByteView key);
-  void commit();
+  // Into the parent transaction (cannot fail), or into the store as one
+  // Store::apply: all of this transaction's writes or, on an error
+  // (StorageLimit, IoError), none of them.
+  Expected<void> commit();
 
 private:
   Store *base_ = nullptr;

@@ -59,7 +59,8 @@ enum nomos_trap {
   X(child_drop, "i:")                                                          \
   X(log, "ii:")                                                                \
   X(abort, "ii:")                                                              \
-  X(gas_left, ":I")
+  X(gas_left, ":I")                                                            \
+  X(upgrade, "ii:i")
 
 #if defined(__wasm__)
 #define NOMOS_IMPORT(name)                                                     \
@@ -103,6 +104,13 @@ NOMOS_IMPORT(log) void nomos_log(const void *msg, uint32_t msg_len);
 /* Gas left to this call, after paying for this host call (see
  * docs/metering.md). */
 NOMOS_IMPORT(gas_left) int64_t nomos_gas_left(void);
+/* Replaces this program's code with the code stored at code_key (in its own
+ * store) when the current call commits; the running call finishes on the old
+ * code, and a trap rolls the upgrade back. NOMOS_OK, or NOMOS_ERR_NOT_FOUND
+ * when the key is absent; code that fails to load (decode, validate,
+ * compile, or imports outside this ABI) traps with NOMOS_TRAP_HOST_ERROR. */
+NOMOS_IMPORT(upgrade)
+int32_t nomos_upgrade(const void *code_key, uint32_t code_key_len);
 /* Traps with NOMOS_TRAP_GUEST_ABORT and the message. */
 NOMOS_IMPORT(abort)
 __attribute__((noreturn)) void nomos_abort(const void *msg, uint32_t msg_len);

@@ -6,10 +6,24 @@
 #include <nomos/gas.h>
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace nomos {
 
 class Module; // a compiled module, immutable, shared by instances
+
+// A stage of the pipeline, for Engine::inspect (docs/cache.md).
+enum class Stage {
+  Wasm,    // the input as wasm text (Binaryen's text of the module as read)
+  Metered, // the wasm text after the gas pass
+  LLVM,    // the LLVM IR before optimization
+  LLVMOpt, // the LLVM IR after optimization
+  Asm,     // the native assembly
+};
+// "wasm", "metered", "llvm", "llvm-opt", "asm".
+NOMOS_API std::optional<Stage> parseStage(std::string_view name);
 
 struct EngineOptions {
   unsigned optLevel = 2; // LLVM optimization level, 0..3
@@ -20,6 +34,24 @@ struct EngineOptions {
   // Metering-specific optimization (keep the counter in a register inside
   // a function). Gas counts are the same with it off; for tests.
   bool gasInRegister = true;
+  // Disk cache of compiled code (docs/cache.md): a directory of entries
+  // keyed by BLAKE3 of the code and of everything that changes the code
+  // generated for it. Empty (the default): no disk cache, only the
+  // engine's memory cache. defaultCacheDir() is what the CLI uses.
+  std::optional<std::string> cacheDir;
+};
+
+// $XDG_CACHE_HOME/nomos, else $HOME/.cache/nomos (else empty).
+NOMOS_API std::optional<std::string> defaultCacheDir();
+
+// What an engine's load() did, since the engine was made.
+struct EngineStats {
+  uint64_t compiles = 0;     // modules compiled (Binaryen and LLVM ran)
+  uint64_t memoryHits = 0;   // loads answered by the memory cache
+  uint64_t diskHits = 0;     // loads answered by a disk entry (no compile)
+  uint64_t diskMisses = 0;   // no entry on disk (compiled, then written)
+  uint64_t diskRejected = 0; // corrupt, truncated, foreign or stale entries
+                             // (ignored, rebuilt and rewritten)
 };
 
 class NOMOS_API Engine {
@@ -30,12 +62,24 @@ public:
   Engine &operator=(const Engine &) = delete;
 
   // Decodes, validates, compiles and links `code`, or returns the module
-  // compiled before for the same bytes (keyed by BLAKE3 of the code).
+  // compiled before for the same bytes (keyed by BLAKE3 of the code). With
+  // a cacheDir, an entry on disk replaces the compile (the code is still
+  // decoded and validated), and a compiled object is written there.
   Expected<std::shared_ptr<const Module>> load(ByteView code);
 
+  // The text of `code` at `stage`, compiled with this engine's options
+  // (the Metered stage applies the gas pass even when metering is off).
+  // With `function`, only that wasm function (named as in the module's name
+  // section; "w.NAME" in LLVM IR and assembly); a BadArguments error if
+  // it is absent. Compiles afresh: caches nothing.
+  Expected<std::string> inspect(ByteView code, Stage stage,
+                                std::string_view function = {}) const;
+
   const EngineOptions &options() const;
-  // How many distinct modules this engine has compiled.
+  // How many distinct modules this engine has loaded (compiled or read
+  // from the disk cache).
   size_t compiledModules() const;
+  EngineStats stats() const;
 
   struct Impl;
 

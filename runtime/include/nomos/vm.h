@@ -28,6 +28,12 @@ struct Limits {
   // Gas per call (VM::call without an explicit limit, and each outermost
   // Instance::call). Out of gas traps with OutOfGas; see docs/metering.md.
   uint64_t gas = 1'000'000'000;
+  // Storage: bytes of keys + values in the VM's store (children's stores
+  // included, as they live inside it). A guest write that would take the
+  // total past it traps with StorageLimit; removals give bytes back. The
+  // host's own writes are not limited, but count. See docs/architecture.md
+  // "State".
+  uint64_t storageBytes = uint64_t(1) << 30; // 1 GiB
 };
 
 // At most this much gas per call (the counter is a signed 64-bit integer).
@@ -82,6 +88,16 @@ public:
   Expected<CallResult> call(std::string_view name, std::span<const Value> args,
                             uint64_t gasLimit);
   GasReport lastCallGas() const;
+
+  // Replaces the VM's code at once (loaded, validated and compiled, or found
+  // in the engine's cache); on an error the code is unchanged. A guest
+  // upgrades itself with the `upgrade` import (effective when its call
+  // commits).
+  Expected<void> upgrade(ByteView code);
+  // BLAKE3 (32 bytes) of every code version the VM has had, oldest first:
+  // its first code, then one entry per upgrade (a return to an earlier
+  // version appends it again; the engine finds it compiled).
+  std::vector<Bytes> codeHistory() const;
 
   std::vector<ExportedFunction> exports() const;
   Store &store();

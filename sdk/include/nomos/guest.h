@@ -291,6 +291,12 @@ inline bool remove(Bytes key) { return nomos_remove(key.data, key.size) == 1; }
 inline void log(Bytes msg) { nomos_log(msg.data, msg.size); }
 // Gas left to this call (after paying for the gas_left host call itself).
 inline int64_t gas_left() { return nomos_gas_left(); }
+// Replaces this program's code with the code stored at code_key when this
+// call commits (the call itself finishes on the current code; a trap rolls
+// it back). NOMOS_OK, or NOMOS_ERR_NOT_FOUND; invalid code traps.
+inline int32_t upgrade(Bytes code_key) {
+  return nomos_upgrade(code_key.data, code_key.size);
+}
 // Traps with NOMOS_TRAP_GUEST_ABORT carrying msg; the call's writes are lost.
 [[noreturn]] inline void abort(Bytes msg) {
   nomos_abort(msg.data, msg.size);

@@ -36,6 +36,11 @@ Expected<CompiledCode> compile(const metering::LoadedModule &module,
 Expected<std::string> emitLLVMIR(const metering::LoadedModule &module,
                                  const CompileOptions &options, bool optimized);
 
+// The native assembly of the optimized module (AT&T syntax), as text. For
+// inspection.
+Expected<std::string> emitAssembly(const metering::LoadedModule &module,
+                                   const CompileOptions &options);
+
 // Host CPU target set-up; safe to call many times from any thread.
 void initializeNativeTarget();
 

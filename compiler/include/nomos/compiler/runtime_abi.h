@@ -66,6 +66,10 @@ struct VMContext {
   // local inside a function and stores it here before calls, host calls,
   // returns and traps; it reloads it after calls.
   int64_t gasLeft;
+  // Lowest native stack address guest code may use before it traps with
+  // StackExhausted: a safety net under the deterministic callDepth limit,
+  // for frames so large that the native stack runs out first.
+  uintptr_t stackLimit;
 };
 
 // Field indices for the compiler's LLVM struct type (same order as above).
@@ -81,6 +85,7 @@ enum VMContextField : unsigned {
   kMaxCallDepth,
   kInstance,
   kGasLeft,
+  kStackLimit,
 };
 static_assert(offsetof(VMContext, memory) == 8);
 static_assert(offsetof(VMContext, tables) == 32);
@@ -88,6 +93,7 @@ static_assert(offsetof(VMContext, functions) == 48);
 static_assert(offsetof(VMContext, callDepth) == 56);
 static_assert(offsetof(VMContext, instance) == 64);
 static_assert(offsetof(VMContext, gasLeft) == 72);
+static_assert(offsetof(VMContext, stackLimit) == 80);
 
 // Runtime functions, bound by absolute address when code is linked.
 // nomos_rt_trap never returns: it unwinds to the innermost invoke.

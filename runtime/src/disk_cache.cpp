@@ -1,0 +1,196 @@
+#include "disk_cache.h"
+
+#include <llvm/Support/BLAKE3.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <random>
+
+#include <unistd.h>
+
+namespace nomos {
+
+std::string CacheKeyParts::text() const {
+  std::string out;
+  auto line = [&](const char *key, const std::string &value) {
+    out += key;
+    out += " = ";
+    out += value;
+    out += '\n';
+  };
+  line("nomos", nomosVersion);
+  line("build", build);
+  line("llvm", llvmVersion);
+  line("triple", triple);
+  line("cpu", cpu);
+  line("features", features);
+  line("gas_schedule", gasSchedule);
+  line("metering", metering ? "on" : "off");
+  line("gas_in_register", gasInRegister ? "on" : "off");
+  line("opt_level", std::to_string(optLevel));
+  return out;
+}
+
+CacheKey cacheKey(const std::array<uint8_t, 32> &codeHash,
+                  const std::string &partsText) {
+  llvm::BLAKE3 hasher;
+  hasher.update(llvm::ArrayRef<uint8_t>(codeHash.data(), codeHash.size()));
+  hasher.update(llvm::StringRef(partsText));
+  return hasher.final<32>();
+}
+
+std::string hexOf(const CacheKey &key) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : key) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+
+std::string DiskCache::pathOf(const CacheKey &key) const {
+  return dir_ + "/" + hexOf(key) + ".nomos";
+}
+
+namespace {
+
+void putU32(std::vector<uint8_t> &out, uint32_t v) {
+  for (int i = 0; i < 4; ++i)
+    out.push_back(uint8_t(v >> (8 * i)));
+}
+void putU64(std::vector<uint8_t> &out, uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(uint8_t(v >> (8 * i)));
+}
+
+// A bounds-checked reader of an entry.
+struct Reader {
+  const std::vector<uint8_t> &bytes;
+  size_t at = 0;
+  bool take(void *out, size_t n) {
+    if (bytes.size() - at < n)
+      return false;
+    std::memcpy(out, bytes.data() + at, n);
+    at += n;
+    return true;
+  }
+  bool u32(uint32_t &v) {
+    uint8_t b[4];
+    if (!take(b, 4))
+      return false;
+    v = 0;
+    for (int i = 0; i < 4; ++i)
+      v |= uint32_t(b[i]) << (8 * i);
+    return true;
+  }
+  bool u64(uint64_t &v) {
+    uint8_t b[8];
+    if (!take(b, 8))
+      return false;
+    v = 0;
+    for (int i = 0; i < 8; ++i)
+      v |= uint64_t(b[i]) << (8 * i);
+    return true;
+  }
+};
+
+} // namespace
+
+DiskCache::Lookup DiskCache::read(const CacheKey &key,
+                                  const std::string &partsText,
+                                  std::vector<uint8_t> &object,
+                                  std::string &why) const {
+  std::ifstream file(pathOf(key), std::ios::binary);
+  if (!file)
+    return Lookup::Miss;
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), {});
+  if (file.bad()) {
+    why = "cannot read the entry";
+    return Lookup::Rejected;
+  }
+  Reader in{bytes};
+  char magic[8];
+  uint32_t version = 0, headerSize = 0;
+  if (!in.take(magic, 8) || std::memcmp(magic, kCacheMagic, 8) != 0) {
+    why = "not a Nomos cache entry";
+    return Lookup::Rejected;
+  }
+  if (!in.u32(version)) {
+    why = "truncated header";
+    return Lookup::Rejected;
+  }
+  if (version != kCacheFormatVersion) {
+    why = "format version " + std::to_string(version) + ", expected " +
+          std::to_string(kCacheFormatVersion);
+    return Lookup::Rejected;
+  }
+  if (!in.u32(headerSize) || headerSize > bytes.size() - in.at) {
+    why = "truncated header";
+    return Lookup::Rejected;
+  }
+  std::string header(reinterpret_cast<const char *>(bytes.data() + in.at),
+                     headerSize);
+  in.at += headerSize;
+  if (header != partsText) {
+    why = "compiled for another configuration";
+    return Lookup::Rejected;
+  }
+  CacheKey storedKey, checksum;
+  uint64_t payloadSize = 0;
+  if (!in.take(storedKey.data(), 32) || storedKey != key) {
+    why = "entry of another key";
+    return Lookup::Rejected;
+  }
+  if (!in.u64(payloadSize) || !in.take(checksum.data(), 32) ||
+      payloadSize != bytes.size() - in.at) {
+    why = "truncated or oversized payload";
+    return Lookup::Rejected;
+  }
+  llvm::ArrayRef<uint8_t> payload(bytes.data() + in.at, payloadSize);
+  if (llvm::BLAKE3::hash<32>(payload) != checksum) {
+    why = "checksum mismatch";
+    return Lookup::Rejected;
+  }
+  object.assign(payload.begin(), payload.end());
+  return Lookup::Hit;
+}
+
+bool DiskCache::write(const CacheKey &key, const std::string &partsText,
+                      const std::vector<uint8_t> &object) const {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  std::vector<uint8_t> out(kCacheMagic, kCacheMagic + 8);
+  putU32(out, kCacheFormatVersion);
+  putU32(out, uint32_t(partsText.size()));
+  out.insert(out.end(), partsText.begin(), partsText.end());
+  out.insert(out.end(), key.begin(), key.end());
+  putU64(out, object.size());
+  CacheKey checksum = llvm::BLAKE3::hash<32>(
+      llvm::ArrayRef<uint8_t>(object.data(), object.size()));
+  out.insert(out.end(), checksum.begin(), checksum.end());
+  out.insert(out.end(), object.begin(), object.end());
+
+  // A temporary name of its own per writer: several processes may fill the
+  // same directory; rename replaces the entry atomically.
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  std::string temp = dir_ + "/." + hexOf(key) + ".tmp." +
+                     std::to_string(::getpid()) + "." +
+                     std::to_string(random());
+  FILE *file = std::fopen(temp.c_str(), "wb");
+  if (!file)
+    return false;
+  bool ok = std::fwrite(out.data(), 1, out.size(), file) == out.size();
+  ok = std::fflush(file) == 0 && ok;
+  ok = std::fclose(file) == 0 && ok;
+  if (ok)
+    ok = std::rename(temp.c_str(), pathOf(key).c_str()) == 0;
+  if (!ok)
+    std::remove(temp.c_str());
+  return ok;
+}
+
+} // namespace nomos

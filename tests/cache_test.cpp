@@ -1,0 +1,184 @@
+// The disk cache of compiled code (docs/cache.md).
+#include "test_util.h"
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+namespace nomos::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A fresh cache directory per test, removed afterwards.
+class DiskCache : public testing::Test {
+protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("nomos-cache-test-" + std::to_string(::getpid()) + "-" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::shared_ptr<Engine> engine(EngineOptions options = {}) {
+    options.cacheDir = dir_.string();
+    return std::make_shared<Engine>(options);
+  }
+  std::vector<fs::path> entries() const {
+    std::vector<fs::path> out;
+    if (fs::exists(dir_))
+      for (const auto &e : fs::directory_iterator(dir_))
+        out.push_back(e.path());
+    return out;
+  }
+  // Runs gas.wasm's loop(10) on `engine`: results and gas.
+  static std::pair<int32_t, uint64_t> runLoop(std::shared_ptr<Engine> engine) {
+    VM vm = loadVM(watModule("gas"), {.engine = engine});
+    auto result = vm.call("loop", std::vector{Value::i32(10)}, 1'000'000);
+    EXPECT_TRUE(result) << result.error().toString();
+    if (!result)
+      return {0, 0};
+    return {result->results[0].asI32(), result->gasUsed};
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(DiskCache, SecondEngineCompilesNothing) {
+  auto first = engine();
+  auto expected = runLoop(first);
+  EngineStats s1 = first->stats();
+  EXPECT_EQ(s1.compiles, 1u);
+  EXPECT_EQ(s1.diskMisses, 1u);
+  EXPECT_EQ(s1.diskHits, 0u);
+  ASSERT_EQ(entries().size(), 1u); // no temporary file left behind
+
+  auto second = engine();
+  EXPECT_EQ(runLoop(second), expected);
+  EngineStats s2 = second->stats();
+  EXPECT_EQ(s2.compiles, 0u);
+  EXPECT_EQ(s2.diskHits, 1u);
+  EXPECT_EQ(s2.diskRejected, 0u);
+  // The same engine again: the memory cache.
+  EXPECT_EQ(runLoop(second), expected);
+  EXPECT_EQ(second->stats().memoryHits, 1u);
+  EXPECT_EQ(second->stats().compiles, 0u);
+}
+
+TEST_F(DiskCache, ResultsAndGasIdenticalWithoutCache) {
+  for (unsigned opt : {0u, 2u}) {
+    EngineOptions options{.optLevel = opt};
+    auto uncached = std::make_shared<Engine>(options);
+    auto expected = runLoop(uncached);
+    EXPECT_EQ(expected.first, 55);
+    EXPECT_EQ(expected.second, 124u);
+    EXPECT_EQ(runLoop(engine(options)), expected); // cold: fills the cache
+    auto warm = engine(options);
+    EXPECT_EQ(runLoop(warm), expected);
+    EXPECT_EQ(warm->stats().diskHits, 1u);
+  }
+}
+
+TEST_F(DiskCache, OptLevelMeteringAndScheduleMiss) {
+  runLoop(engine());
+  EngineOptions o0{.optLevel = 0};
+  EngineOptions unmetered;
+  unmetered.metering = false;
+  EngineOptions otherSchedule;
+  otherSchedule.schedule.branch = 2;
+  for (EngineOptions options : {o0, unmetered, otherSchedule}) {
+    auto e = engine(options);
+    VM vm = loadVM(watModule("gas"), {.engine = e});
+    EXPECT_EQ(e->stats().compiles, 1u);
+    EXPECT_EQ(e->stats().diskMisses, 1u);
+    EXPECT_EQ(e->stats().diskHits, 0u);
+  }
+  EXPECT_EQ(entries().size(), 4u);
+}
+
+TEST_F(DiskCache, NoCacheDirWritesNothing) {
+  auto e = std::make_shared<Engine>();
+  runLoop(e);
+  EXPECT_EQ(e->stats().compiles, 1u);
+  EXPECT_EQ(e->stats().diskMisses, 0u);
+  EXPECT_FALSE(fs::exists(dir_));
+  EXPECT_FALSE(Engine().options().cacheDir.has_value());
+}
+
+// Corrupt, truncated, foreign or empty entries are ignored, rebuilt and
+// rewritten; the call still succeeds.
+TEST_F(DiskCache, BadEntriesAreRebuilt) {
+  auto expected = runLoop(engine());
+  ASSERT_EQ(entries().size(), 1u);
+  fs::path entry = entries()[0];
+  std::ifstream in(entry, std::ios::binary);
+  std::string good((std::istreambuf_iterator<char>(in)), {});
+  in.close();
+  ASSERT_GT(good.size(), 200u);
+
+  std::string flipped = good;
+  flipped[flipped.size() - 100] ^= 0x40;     // payload byte
+  std::string header = good;
+  header[20] ^= 0x01;                        // a byte of the key's parts
+  std::vector<std::string> bad = {
+      flipped, header,
+      good.substr(0, good.size() / 2),       // truncated
+      good.substr(0, 10),                    // truncated in the header
+      std::string(good.size(), 'x'),         // foreign
+      ""};                                   // empty
+  for (size_t i = 0; i < bad.size(); ++i) {
+    SCOPED_TRACE(i);
+    std::ofstream(entry, std::ios::binary | std::ios::trunc) << bad[i];
+    auto e = engine();
+    EXPECT_EQ(runLoop(e), expected);
+    EXPECT_EQ(e->stats().diskRejected, 1u);
+    EXPECT_EQ(e->stats().compiles, 1u);
+    // Rewritten: the next engine hits.
+    auto again = engine();
+    EXPECT_EQ(runLoop(again), expected);
+    EXPECT_EQ(again->stats().diskHits, 1u);
+    EXPECT_EQ(again->stats().compiles, 0u);
+  }
+}
+
+TEST_F(DiskCache, UnwritableDirectoryStillRuns) {
+  fs::create_directories(dir_.parent_path());
+  std::ofstream(dir_.string()) << "a file, not a directory";
+  auto e = engine();
+  EXPECT_EQ(runLoop(e).first, 55);
+  EXPECT_EQ(e->stats().compiles, 1u);
+  fs::remove(dir_);
+}
+
+// Engines filling one directory at once (as processes would: each writes
+// a temporary file of its own, then renames) all succeed.
+TEST_F(DiskCache, ConcurrentFillersAllSucceed) {
+  std::vector<std::pair<int32_t, uint64_t>> results(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < results.size(); ++i)
+    threads.emplace_back([&, i] { results[i] = runLoop(engine()); });
+  for (std::thread &t : threads)
+    t.join();
+  for (const auto &r : results)
+    EXPECT_EQ(r, std::make_pair(55, uint64_t(124)));
+  ASSERT_EQ(entries().size(), 1u);
+  auto after = engine();
+  runLoop(after);
+  EXPECT_EQ(after->stats().diskHits, 1u);
+}
+
+TEST(CacheDir, DefaultFollowsXdg) {
+  const char *old = std::getenv("XDG_CACHE_HOME");
+  std::string saved = old ? old : "";
+  setenv("XDG_CACHE_HOME", "/some/where", 1);
+  EXPECT_EQ(defaultCacheDir(), "/some/where/nomos");
+  if (old)
+    setenv("XDG_CACHE_HOME", saved.c_str(), 1);
+  else
+    unsetenv("XDG_CACHE_HOME");
+}
+
+} // namespace
+} // namespace nomos::test

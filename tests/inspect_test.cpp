@@ -1,0 +1,65 @@
+// Engine::inspect: the module at every stage of the pipeline (docs/cache.md).
+#include "test_util.h"
+
+namespace nomos::test {
+namespace {
+
+Bytes inspectModule() { return readFile(INSPECT_WASM); }
+
+TEST(Inspect, EveryStageShowsTheFunction) {
+  Engine engine;
+  Bytes code = inspectModule();
+  struct Case {
+    Stage stage;
+    std::string whole;    // in the whole module's text
+    std::string function; // in --function square's text
+  };
+  for (const Case &c : {
+           Case{Stage::Wasm, "(func $sum_squares", "(func $square"},
+           Case{Stage::Metered, "(func $sum_squares", "(func $square"},
+           Case{Stage::LLVM, "@w.sum_squares(", "@w.square("},
+           Case{Stage::LLVMOpt, "@w.sum_squares(", "@w.square("},
+           Case{Stage::Asm, "w.sum_squares:", "w.square:"},
+       }) {
+    SCOPED_TRACE(static_cast<int>(c.stage));
+    auto whole = engine.inspect(code, c.stage);
+    ASSERT_TRUE(whole) << whole.error().toString();
+    EXPECT_NE(whole->find(c.whole), std::string::npos) << *whole;
+    EXPECT_NE(whole->find(c.function), std::string::npos) << *whole;
+    auto one = engine.inspect(code, c.stage, "square");
+    ASSERT_TRUE(one) << one.error().toString();
+    EXPECT_NE(one->find(c.function), std::string::npos) << *one;
+    EXPECT_EQ(one->find("sum_squares"), std::string::npos) << *one;
+    EXPECT_LT(one->size(), whole->size());
+  }
+  // Inspection compiles afresh and caches nothing.
+  EXPECT_EQ(engine.compiledModules(), 0u);
+}
+
+TEST(Inspect, MeteredStageHasTheGasPass) {
+  Engine engine;
+  Bytes code = inspectModule();
+  auto plain = engine.inspect(code, Stage::Wasm, "sum_squares");
+  auto metered = engine.inspect(code, Stage::Metered, "sum_squares");
+  ASSERT_TRUE(plain && metered);
+  EXPECT_EQ(plain->find("global.set"), std::string::npos) << *plain;
+  EXPECT_NE(metered->find("global.set"), std::string::npos) << *metered;
+}
+
+TEST(Inspect, UnknownFunctionAndStageNames) {
+  Engine engine;
+  auto missing = engine.inspect(inspectModule(), Stage::Asm, "nope");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, ErrorKind::BadArguments);
+  EXPECT_EQ(parseStage("llvm-opt"), Stage::LLVMOpt);
+  EXPECT_EQ(parseStage("LLVM"), std::nullopt);
+}
+
+TEST(Inspect, MalformedModuleIsAnError) {
+  Engine engine;
+  Bytes garbage{0x00, 0x61, 0x73, 0x6d, 0x02};
+  EXPECT_FALSE(engine.inspect(garbage, Stage::Wasm));
+}
+
+} // namespace
+} // namespace nomos::test

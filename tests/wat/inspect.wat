@@ -1,0 +1,15 @@
+;; Named functions for `nomos inspect` and Engine::inspect (tests/inspect_test.cpp).
+;; Built with wat2wasm --debug-names, so the name section keeps the names.
+(module
+  (memory 1)
+  (func $square (param $x i32) (result i32)
+    (i32.mul (local.get $x) (local.get $x)))
+  (func $sum_squares (export "sum_squares") (param $n i32) (result i32)
+    (local $s i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $s (i32.add (local.get $s) (call $square (local.get $n))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l)))
+    (local.get $s)))
