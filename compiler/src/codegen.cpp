@@ -11,9 +11,6 @@
 #include <llvm/Target/TargetMachine.h>
 
 #include <mutex>
-#include <cstdio>
-#include <cstdlib>
-#include <llvm/Support/FileSystem.h>
 
 namespace nomos::compiler {
 
@@ -120,16 +117,6 @@ Expected<CompiledCode> compile(const metering::LoadedModule &input,
     return makeError(ErrorKind::CompileError,
                      "the target cannot emit object files");
   codegen.run(**module);
-  if (const char *dump = std::getenv("NOMOS_DUMP")) { // TEMP-DEBUG
-    static int counter = 0;
-    std::string base = std::string(dump) + "." + std::to_string(counter++);
-    std::error_code ec;
-    llvm::raw_fd_ostream ir(base + ".ll", ec);
-    (*module)->print(ir, nullptr);
-    FILE *f = std::fopen((base + ".o").c_str(), "wb");
-    std::fwrite(buffer.data(), 1, buffer.size(), f);
-    std::fclose(f);
-  }
   return CompiledCode{std::vector<uint8_t>(buffer.begin(), buffer.end())};
 }
 
