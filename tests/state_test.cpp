@@ -107,7 +107,9 @@ TEST(LmdbStore, StateSurvivesReopeningWithAFreshVM) {
   EXPECT_EQ(valueOf<uint64_t>(vm, "count"), 3u);
   ASSERT_TRUE(vm.call("increment"));
   EXPECT_EQ(valueOf<uint64_t>(vm, "count"), 4u);
-  EXPECT_EQ(store->size(), 1u);
+  // "\0count", and the VM's records (its code and code history), which
+  // bytesUsed does not count.
+  EXPECT_EQ(store->size(), 3u);
   EXPECT_EQ(store->bytesUsed(), entryBytes(6, 8)); // "\0count", u64
 }
 
@@ -122,7 +124,7 @@ TEST(LmdbStore, TrappedCallWritesNothing) {
     EXPECT_FALSE(vm.get("a"));
   }
   auto store = openLmdb(dir.file("state.mdb"));
-  EXPECT_EQ(store->size(), 0u);
+  EXPECT_EQ(store->size(), 2u); // the VM's records only
   EXPECT_EQ(store->bytesUsed(), 0u);
 }
 
@@ -409,4 +411,166 @@ TEST(Upgrade, LmdbCommitCarriesTheUpgradeAndItsWritesTogether) {
   ASSERT_TRUE(vm.call("do_upgrade"));
   EXPECT_EQ(version(vm), 2);
   EXPECT_EQ(valueOf<int32_t>(vm, "upgrade_rc"), NOMOS_OK);
+}
+
+// ---- migrate ---------------------------------------------------------------
+
+Bytes watModule(const char *name) {
+  return readFile(std::string(WAT_DIR) + "/" + name + ".wasm");
+}
+
+TEST(Migrate, GuestUpgradeRunsMigrateOnceInTheSameTransaction) {
+  VM vm = loadVM(readFile(STATEFUL_WASM));
+  vm.set("next", watModule("migrate_v3"));
+  auto result = vm.call("do_upgrade");
+  ASSERT_TRUE(result) << result.error().toString();
+  EXPECT_EQ(valueOf<int32_t>(vm, "upgrade_rc"), NOMOS_OK);
+  EXPECT_EQ(vm.get("migrated"), Bytes{'m'});
+  EXPECT_EQ(version(vm), 3);
+  EXPECT_EQ(vm.codeHistory().size(), 2u);
+  // Once: later calls on the new code do not run it again.
+  vm.remove("migrated");
+  EXPECT_EQ(version(vm), 3);
+  EXPECT_FALSE(vm.get("migrated"));
+}
+
+TEST(Migrate, ChildThatUpgradesItselfRunsMigrateInItsCall) {
+  VM vm = loadVM(readFile(STATEFUL_WASM));
+  vm.set("child_code", readFile(STATEFUL_WASM));
+  vm.set("next", watModule("migrate_v3"));
+  auto result = vm.call("child_upgrade");
+  ASSERT_TRUE(result) << result.error().toString();
+  EXPECT_EQ(valueOf<uint32_t>(vm, "child_v"), 3u);
+  // The child's "migrated": 0x01 u32le(1) "k", then its own key 0x00 "migrated".
+  Bytes key{0x01, 1, 0, 0, 0, 'k', 0x00};
+  for (char c : std::string("migrated"))
+    key.push_back(uint8_t(c));
+  EXPECT_EQ(vm.store().get(key), Bytes{'m'});
+  EXPECT_FALSE(vm.get("migrated")); // not the parent's
+  EXPECT_EQ(version(vm), 1);
+}
+
+TEST(Migrate, TrapInMigrateRollsBackTheGuestUpgradeAndItsCall) {
+  VM vm = loadVM(readFile(STATEFUL_WASM));
+  vm.set("next", watModule("migrate_trap"));
+  auto result = vm.call("do_upgrade");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().kind, ErrorKind::Unreachable);
+  EXPECT_FALSE(vm.get("upgrade_rc")); // the call's own write
+  EXPECT_FALSE(vm.get("migrated"));   // migrate's write
+  EXPECT_EQ(version(vm), 1);
+  EXPECT_EQ(vm.codeHistory().size(), 1u);
+}
+
+TEST(Migrate, UpgradeFromMigrateTrapsAndChangesNothing) {
+  VM vm = loadVM(readFile(STATEFUL_WASM));
+  vm.set("next", watModule("migrate_upgrade"));
+  auto result = vm.call("do_upgrade");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().kind, ErrorKind::HostError);
+  EXPECT_NE(result.error().message.find("not allowed in migrate"),
+            std::string::npos) << result.error().message;
+  EXPECT_EQ(version(vm), 1);
+}
+
+TEST(Migrate, MigrateOfTheWrongTypeIsInvalidCode) {
+  VM vm = loadVM(readFile(STATEFUL_WASM));
+  vm.set("next", watModule("migrate_bad"));
+  auto result = vm.call("do_upgrade");
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().kind, ErrorKind::HostError);
+  EXPECT_NE(result.error().message.find("upgrade: invalid code"),
+            std::string::npos) << result.error().message;
+  auto upgraded = vm.upgrade(watModule("migrate_bad"));
+  ASSERT_FALSE(upgraded);
+  EXPECT_EQ(upgraded.error().kind, ErrorKind::InvalidModule);
+  EXPECT_EQ(version(vm), 1);
+  EXPECT_EQ(vm.codeHistory().size(), 1u);
+}
+
+TEST(Migrate, HostUpgradeRunsMigrateInATransactionOfItsOwn) {
+  VM vm = loadVM(readFile(STATEFUL_WASM));
+  auto upgraded = vm.upgrade(watModule("migrate_trap"));
+  ASSERT_FALSE(upgraded);
+  EXPECT_EQ(upgraded.error().kind, ErrorKind::Unreachable);
+  EXPECT_FALSE(vm.get("migrated"));
+  EXPECT_EQ(version(vm), 1);
+  EXPECT_EQ(vm.codeHistory().size(), 1u);
+  upgraded = vm.upgrade(watModule("migrate_v3"));
+  ASSERT_TRUE(upgraded) << upgraded.error().toString();
+  EXPECT_EQ(vm.get("migrated"), Bytes{'m'});
+  EXPECT_EQ(version(vm), 3);
+  EXPECT_EQ(vm.codeHistory().size(), 2u);
+}
+
+// ---- a VM kept in its durable store ----------------------------------------
+
+size_t codeRecords(Store &store) {
+  size_t count = 0;
+  store.forEach([&](ByteView key, ByteView) {
+    if (key.size() > 1 && key.data()[0] == kVmRecordPrefix && key.data()[1] == 'c')
+      ++count;
+  });
+  return count;
+}
+
+TEST(Persistence, ReopenedVMRunsItsUpgradedCodeWithItsState) {
+  TempDir dir;
+  std::string path = dir.file("vm.mdb");
+  Bytes v1 = readFile(STATEFUL_WASM), v2 = readFile(STATEFUL_V2_WASM);
+  std::vector<Bytes> history;
+  {
+    auto store = openLmdb(path);
+    EXPECT_FALSE(VM::open(store)); // nothing there yet
+    VM vm = loadVM(v1, {.store = store});
+    vm.set("next", v2);
+    vm.set("x", "kept");
+    ASSERT_TRUE(vm.call("do_upgrade"));
+    EXPECT_EQ(version(vm), 2);
+    history = vm.codeHistory();
+    // The VM's records do not count toward the program's storage.
+    uint64_t program = 0;
+    store->forEach([&](ByteView key, ByteView value) {
+      if (key.data()[0] != kVmRecordPrefix)
+        program += entryBytes(key.size(), value.size());
+    });
+    EXPECT_EQ(store->bytesUsed(), program);
+  }
+  {
+    auto store = openLmdb(path);
+    auto vm = VM::open(store);
+    ASSERT_TRUE(vm) << vm.error().toString();
+    EXPECT_EQ(version(*vm), 2);
+    EXPECT_EQ(vm->get("x"), Bytes({'k', 'e', 'p', 't'}));
+    EXPECT_EQ(vm->codeHistory(), history);
+    // The host's upgrade is kept too, and code is stored once per version.
+    ASSERT_TRUE(vm->upgrade(v1));
+    ASSERT_TRUE(vm->upgrade(watModule("migrate_v3")));
+    EXPECT_EQ(codeRecords(*store), 3u);
+  }
+  auto store = openLmdb(path);
+  auto vm = VM::open(store);
+  ASSERT_TRUE(vm) << vm.error().toString();
+  EXPECT_EQ(version(*vm), 3);
+  EXPECT_EQ(vm->get("migrated"), Bytes{'m'});
+  EXPECT_EQ(vm->codeHistory().size(), 4u);
+  EXPECT_EQ(vm->codeHistory()[0], vm->codeHistory()[2]);
+}
+
+TEST(Persistence, TrappedUpgradeLeavesTheStoredCode) {
+  TempDir dir;
+  std::string path = dir.file("vm.mdb");
+  {
+    auto store = openLmdb(path);
+    VM vm = loadVM(readFile(STATEFUL_WASM), {.store = store});
+    vm.set("next", watModule("migrate_trap"));
+    ASSERT_FALSE(vm.call("do_upgrade"));
+    ASSERT_FALSE(vm.upgrade(watModule("migrate_trap")));
+  }
+  auto store = openLmdb(path);
+  auto vm = VM::open(store);
+  ASSERT_TRUE(vm) << vm.error().toString();
+  EXPECT_EQ(version(*vm), 1);
+  EXPECT_EQ(vm->codeHistory().size(), 1u);
+  EXPECT_EQ(codeRecords(*store), 1u);
 }

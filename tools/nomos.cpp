@@ -3,9 +3,16 @@
 //   nomos call MODULE.wasm EXPORT [ARGS...] [--set KEY=VALUE]... [--get KEY[=TYPE]]... [--json]
 //              [--gas N] [--no-metering] [--gas-schedule FILE] [--opt 0|1|2|3]
 //              [--cache DIR | --no-cache]
+//   nomos call --store PATH EXPORT [ARGS...] [the same options]
+//   nomos init --store PATH MODULE.wasm
+//   nomos upgrade --store PATH NEW.wasm
+//   nomos set --store PATH KEY VALUE
+//   nomos get --store PATH KEY[=TYPE]
+//   nomos list --store PATH
 //   nomos inspect MODULE.wasm --stage wasm|metered|llvm|llvm-opt|asm [--function NAME]
 //              [--no-metering] [--gas-schedule FILE] [--opt 0|1|2|3]
-// Exit codes: 0 success, 1 the call trapped, 2 bad usage or a bad module.
+// Exit codes: 0 success, 1 the call (or an upgrade's migrate) trapped, or
+// get found no such key, 2 bad usage, a bad module or a bad store.
 #include "demo.h"
 #include "json.h"
 
@@ -14,6 +21,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -108,6 +116,7 @@ std::string formatStoredValue(const Bytes &bytes, std::string_view type) {
 }
 
 struct CallOptions {
+  std::string store; // --store PATH: call the VM kept there
   std::string module;
   std::string exportName;
   std::vector<std::string> args;
@@ -174,10 +183,150 @@ void printReport(const CallOptions &options, const Expected<CallResult> &result,
   std::printf("%s\n", out.c_str());
 }
 
-int runCall(const CallOptions &options) {
+// The LMDB store at `path`; it must exist unless `create`.
+Expected<std::shared_ptr<Store>> openStore(const std::string &path,
+                                           bool create) {
+  if (!create && !std::filesystem::exists(path))
+    return makeError(ErrorKind::IoError, "no store at " + path +
+                                             " (nomos init --store " + path +
+                                             " MODULE.wasm makes one)");
+  auto store = LmdbStore::open(path);
+  if (!store)
+    return tl::unexpected(store.error());
+  return std::shared_ptr<Store>(*store);
+}
+
+// A program key as stored in the VM's store (runtime/src/transaction.h):
+// the root program's own keys are 0x00-prefixed.
+Bytes programKey(std::string_view key) {
+  Bytes out{0x00};
+  out.insert(out.end(), key.begin(), key.end());
+  return out;
+}
+
+// A key for printing: its text when printable, else hex:BYTES.
+std::string formatKey(ByteView key) {
+  bool printable = key.size() != 0;
+  for (size_t i = 0; i < key.size(); ++i)
+    printable = printable && key.data()[i] >= 0x20 && key.data()[i] < 0x7f;
+  if (printable)
+    return std::string(reinterpret_cast<const char *>(key.data()), key.size());
+  return "hex:" + hexOf(key.bytes());
+}
+
+struct StoreOptions {
+  std::string store;
+  std::string module; // init, upgrade
+  std::string key;    // set, get (KEY[=TYPE])
+  std::string value;  // set
+};
+
+std::string hashHex(const std::vector<Bytes> &history) {
+  return history.empty() ? "" : hexOf(history.back());
+}
+
+// nomos init: a durable VM with that code in a new store.
+int runInit(const StoreOptions &options) {
   auto code = readFile(options.module);
   if (!code)
     return usageError(code.error().message);
+  auto store = openStore(options.store, true);
+  if (!store)
+    return usageError(store.error().toString());
+  if (VM::open(*store))
+    return usageError(options.store + " already holds a VM (nomos upgrade "
+                                      "changes its code)");
+  auto vm = VM::create(*code, {.store = *store});
+  if (!vm)
+    return usageError(options.module + ": " + vm.error().toString());
+  std::printf("initialized %s: code %s\n", options.store.c_str(),
+              hashHex(vm->codeHistory()).c_str());
+  return 0;
+}
+
+// nomos upgrade: VM::upgrade of the VM kept in the store (its migrate, if
+// any, runs; a trap there exits 1 and changes nothing).
+int runUpgrade(const StoreOptions &options) {
+  auto code = readFile(options.module);
+  if (!code)
+    return usageError(code.error().message);
+  auto store = openStore(options.store, false);
+  if (!store)
+    return usageError(store.error().toString());
+  auto vm = VM::open(*store);
+  if (!vm)
+    return usageError(options.store + ": " + vm.error().toString());
+  auto upgraded = vm->upgrade(*code);
+  if (!upgraded) {
+    std::fprintf(stderr, "nomos: upgrade failed: %s\n",
+                 upgraded.error().toString().c_str());
+    return upgraded.error().isTrap() ? kExitTrap : kExitUsage;
+  }
+  std::printf("upgraded %s: code %s (%zu versions in its history)\n",
+              options.store.c_str(), hashHex(vm->codeHistory()).c_str(),
+              vm->codeHistory().size());
+  return 0;
+}
+
+// nomos set / get / list: the VM's program keys, values as in --set.
+int runSet(const StoreOptions &options) {
+  auto store = openStore(options.store, false);
+  if (!store)
+    return usageError(store.error().toString());
+  auto value = parseStoredValue(options.value);
+  if (!value)
+    return usageError(value.error().message);
+  if (auto ok = (*store)->apply({{programKey(options.key), *value}}); !ok)
+    return usageError(ok.error().toString());
+  return 0;
+}
+
+int runGet(const StoreOptions &options) {
+  auto store = openStore(options.store, false);
+  if (!store)
+    return usageError(store.error().toString());
+  size_t eq = options.key.find('=');
+  std::string key = options.key.substr(0, eq);
+  std::string type = eq == std::string::npos ? "" : options.key.substr(eq + 1);
+  auto value = (*store)->get(programKey(key));
+  if (!value) {
+    std::printf("%s = (absent)\n", key.c_str());
+    return kExitTrap;
+  }
+  std::printf("%s = %s\n", key.c_str(), formatStoredValue(*value, type).c_str());
+  return 0;
+}
+
+int runList(const StoreOptions &options) {
+  auto store = openStore(options.store, false);
+  if (!store)
+    return usageError(store.error().toString());
+  (*store)->forEach([](ByteView key, ByteView value) {
+    if (key.size() == 0 || key.data()[0] != 0x00)
+      return; // children's stores and the VM's records
+    ByteView own(key.data() + 1, key.size() - 1);
+    std::printf("%s = %s\n", formatKey(own).c_str(),
+                formatStoredValue(value.bytes(), "").c_str());
+  });
+  return 0;
+}
+
+int runCall(CallOptions options) {
+  std::optional<Bytes> code;
+  if (options.store.empty()) {
+    if (options.exportName.empty())
+      return usageError("call needs MODULE.wasm EXPORT (or --store PATH EXPORT)");
+    auto read = readFile(options.module);
+    if (!read)
+      return usageError(read.error().message);
+    code = std::move(*read);
+  } else {
+    // With --store the first positional is the export.
+    if (!options.exportName.empty())
+      options.args.insert(options.args.begin(), options.exportName);
+    options.exportName = options.module;
+    options.module = options.store;
+  }
   EngineOptions engineOptions{options.optLevel};
   engineOptions.metering = !options.noMetering;
   if (!options.gasSchedule.empty()) {
@@ -190,7 +339,15 @@ int runCall(const CallOptions &options) {
     engineOptions.cacheDir =
         options.cacheDir.empty() ? defaultCacheDir() : options.cacheDir;
   auto engine = std::make_shared<Engine>(engineOptions);
-  auto vm = VM::create(*code, {.engine = engine});
+  Expected<VM> vm = makeError(ErrorKind::IoError, "no VM");
+  if (code) {
+    vm = VM::create(*code, {.engine = engine});
+  } else {
+    auto store = openStore(options.store, false);
+    if (!store)
+      return usageError(store.error().toString());
+    vm = VM::open(*store, {.engine = engine});
+  }
   if (!vm)
     return usageError(options.module + ": " + vm.error().toString());
 
@@ -285,9 +442,12 @@ int main(int argc, char **argv) {
   CallOptions call;
   CLI::App *callCommand =
       app.add_subcommand("call", "call an exported function of a module");
-  callCommand->add_option("module", call.module, "the .wasm file")->required();
-  callCommand->add_option("export", call.exportName, "the exported function")
+  callCommand->add_option("module", call.module,
+                          "the .wasm file (with --store: the export)")
       ->required();
+  callCommand->add_option("export", call.exportName, "the exported function");
+  callCommand->add_option("--store", call.store,
+                          "call the VM kept in this LMDB store (nomos init)");
   callCommand->add_option("args", call.args, "arguments (integers or floats)");
   callCommand->add_option("--set", call.sets,
                           "KEY=VALUE written before the call; VALUE is i32:N, "
@@ -312,6 +472,30 @@ int main(int argc, char **argv) {
   callCommand->add_flag("--no-cache", call.noCache,
                         "neither read nor write the disk cache")
       ->excludes(cacheOption);
+
+  StoreOptions storeOptions;
+  auto storeCommand = [&](const char *name, const char *description) {
+    CLI::App *command = app.add_subcommand(name, description);
+    command->add_option("--store", storeOptions.store, "the LMDB store file")
+        ->required();
+    return command;
+  };
+  storeCommand("init", "create a durable VM with this code in a new store")
+      ->add_option("module", storeOptions.module, "the .wasm file")
+      ->required();
+  storeCommand("upgrade", "replace the stored VM's code (runs its migrate)")
+      ->add_option("module", storeOptions.module, "the new .wasm file")
+      ->required();
+  CLI::App *setCommand =
+      storeCommand("set", "write a key of the stored VM's program");
+  setCommand->add_option("key", storeOptions.key, "the key")->required();
+  setCommand->add_option("value", storeOptions.value,
+                         "i32:N, i64:N, str:TEXT, hex:BYTES or file:PATH")
+      ->required();
+  storeCommand("get", "print a key of the stored VM's program")
+      ->add_option("key", storeOptions.key, "KEY[=i32|i64|str|hex]")
+      ->required();
+  storeCommand("list", "print every key of the stored VM's program");
 
   InspectOptions inspect;
   CLI::App *inspectCommand = app.add_subcommand(
@@ -341,5 +525,19 @@ int main(int argc, char **argv) {
     return runDemo();
   if (app.got_subcommand("inspect"))
     return runInspect(inspect);
+  try {
+    if (app.got_subcommand("init"))
+      return runInit(storeOptions);
+    if (app.got_subcommand("upgrade"))
+      return runUpgrade(storeOptions);
+    if (app.got_subcommand("set"))
+      return runSet(storeOptions);
+    if (app.got_subcommand("get"))
+      return runGet(storeOptions);
+    if (app.got_subcommand("list"))
+      return runList(storeOptions);
+  } catch (const std::exception &e) {
+    return usageError(e.what());
+  }
   return runCall(call);
 }

@@ -315,6 +315,11 @@ int32_t host_child_call(VMContext *ctx, int32_t handle, int32_t name,
     std::string_view nameText(reinterpret_cast<const char *>(exportName->data()),
                               exportName->size());
     auto result = runProgram(child->module, childCall, nameText, {});
+    // A child that upgraded itself runs its new code's migrate, if any, in
+    // this nested transaction; a trap there is the call's trap.
+    if (result && childCall.upgrade)
+      if (auto migrated = runMigrate(childCall); !migrated)
+        result = tl::unexpected(migrated.error());
     if (in.module().gas()) {
       int64_t burnt = childLimit - std::clamp<int64_t>(childCall.gasLeft, 0, childLimit);
       parentGas -= burnt;
@@ -356,6 +361,9 @@ void host_child_drop(VMContext *ctx, int32_t handle) {
 int32_t host_upgrade(VMContext *ctx, int32_t codeKey, int32_t codeKeyLen) {
   return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
     CallContext &call = in.call();
+    if (call.migrating)
+      return makeError(ErrorKind::HostError,
+                       "upgrade: not allowed in migrate");
     auto keyBytes = guestBytes(in, codeKey, codeKeyLen, "code key");
     if (!keyBytes)
       return tl::unexpected(keyBytes.error());
@@ -368,12 +376,15 @@ int32_t host_upgrade(VMContext *ctx, int32_t codeKey, int32_t codeKeyLen) {
     if (module) {
       if (auto imports = resolveImports(**module, findAbiFunction); !imports)
         module = tl::unexpected(imports.error());
+      else if (auto migrate = hasMigrate(**module); !migrate)
+        module = tl::unexpected(migrate.error());
     }
     if (!module)
       return makeError(ErrorKind::HostError,
                        "upgrade: invalid code: " + module.error().toString());
     call.upgrade = std::move(*module);
     call.upgradeHash = codeHash(*code);
+    call.upgradeCode = std::move(*code);
     return NOMOS_OK;
   }));
 }

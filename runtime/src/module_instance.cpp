@@ -635,4 +635,37 @@ Expected<std::vector<Value>> runProgram(std::shared_ptr<const Module> module,
   return (*instance)->invoke(*index, args);
 }
 
+Expected<bool> hasMigrate(const Module &module) {
+  for (const auto &function : module.exportedFunctions()) {
+    if (function.name != "migrate")
+      continue;
+    if (!function.params.empty() || !function.results.empty())
+      return makeError(ErrorKind::InvalidModule,
+                       "migrate must take no parameters and return nothing");
+    return true;
+  }
+  return false;
+}
+
+Expected<void> runMigrate(CallContext &call) {
+  if (!call.upgrade)
+    return {};
+  auto found = hasMigrate(*call.upgrade);
+  if (!found)
+    return tl::unexpected(found.error());
+  if (!*found)
+    return {};
+  CallContext migrate{call.engine, call.transaction, call.prefix, call.limits,
+                      call.childDepth, call.callDepth, call.logs, {}};
+  migrate.gasLeft = call.gasLeft;
+  migrate.storageLeft = call.storageLeft;
+  migrate.migrating = true;
+  auto result = runProgram(call.upgrade, migrate, "migrate", {});
+  call.gasLeft = migrate.gasLeft;
+  call.storageLeft = migrate.storageLeft;
+  if (!result)
+    return tl::unexpected(result.error());
+  return {};
+}
+
 } // namespace nomos

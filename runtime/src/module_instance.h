@@ -45,7 +45,20 @@ struct CallContext {
   // takes effect when the call commits.
   std::shared_ptr<const Module> upgrade;
   Bytes upgradeHash; // its codeHash
+  Bytes upgradeCode; // its bytes (a durable VM stores them at the commit)
+  // True while this program runs the `migrate` of code it upgraded to: an
+  // upgrade from migrate traps.
+  bool migrating = false;
 };
+
+// Whether `module` exports `migrate`; an export of that name that is not a
+// function taking and returning nothing is an InvalidModule error.
+Expected<bool> hasMigrate(const Module &module);
+// When the call upgraded its program (call.upgrade) and the new code exports
+// `migrate`, runs it once on a fresh instance of the new code, in the call's
+// transaction, with what the call has left of its gas and storage (taken
+// from it). An error (a trap in migrate) fails the call.
+Expected<void> runMigrate(CallContext &call);
 
 // BLAKE3 of code (32 bytes): the engine's cache key, VM::codeHistory's.
 Bytes codeHash(ByteView code);

@@ -59,19 +59,19 @@ void MemoryStore::set(ByteView key, ByteView value) {
   checkOrThrow(key, value.size());
   auto found = entries_.find(key);
   if (found != entries_.end()) {
-    bytes_ -= entryBytes(found->first.size(), found->second.size());
+    bytes_ -= countedBytes(found->first, found->second.size());
     found->second = value.bytes();
   } else {
     entries_.emplace(key.bytes(), value.bytes());
   }
-  bytes_ += entryBytes(key.size(), value.size());
+  bytes_ += countedBytes(key, value.size());
 }
 
 bool MemoryStore::remove(ByteView key) {
   auto found = entries_.find(key);
   if (found == entries_.end())
     return false;
-  bytes_ -= entryBytes(found->first.size(), found->second.size());
+  bytes_ -= countedBytes(found->first, found->second.size());
   entries_.erase(found);
   return true;
 }
@@ -152,7 +152,8 @@ Expected<std::shared_ptr<LmdbStore>> LmdbStore::open(const std::string &path,
   MDB_val key, data;
   int rc = mdb_cursor_get(cursor, &key, &data, MDB_FIRST);
   while (rc == 0) {
-    bytes += entryBytes(key.mv_size, data.mv_size);
+    bytes += countedBytes(ByteView(static_cast<const uint8_t *>(key.mv_data), key.mv_size),
+                           data.mv_size);
     rc = mdb_cursor_get(cursor, &key, &data, MDB_NEXT);
   }
   mdb_cursor_close(cursor);
@@ -214,14 +215,14 @@ Expected<void> LmdbStore::apply(const std::vector<StoreWrite> &writes) {
     MDB_val k = val(key), old;
     int rc = mdb_get(txn.txn, impl_->dbi, &k, &old);
     if (rc == 0)
-      delta -= int64_t(entryBytes(key.size(), old.mv_size));
+      delta -= int64_t(countedBytes(key, old.mv_size));
     else if (rc != MDB_NOTFOUND)
       return lmdbError("get", rc);
     if (value) {
       MDB_val data = val(*value);
       if (int rc = mdb_put(txn.txn, impl_->dbi, &k, &data, 0); rc)
         return lmdbError("put", rc);
-      delta += int64_t(entryBytes(key.size(), value->size()));
+      delta += int64_t(countedBytes(key, value->size()));
     } else if (rc == 0) {
       if (int rc = mdb_del(txn.txn, impl_->dbi, &k, nullptr); rc)
         return lmdbError("delete", rc);
@@ -241,6 +242,35 @@ size_t LmdbStore::size() const {
   if (int rc = mdb_stat(txn.txn, impl_->dbi, &stat); rc)
     throw std::runtime_error(lmdbError("stat", rc).value().message);
   return stat.ms_entries;
+}
+
+bool MemoryStore::forEach(
+    const std::function<void(ByteView, ByteView)> &visit) const {
+  for (const auto &[key, value] : entries_)
+    visit(key, value);
+  return true;
+}
+
+// In one read transaction (a consistent snapshot).
+bool LmdbStore::forEach(
+    const std::function<void(ByteView, ByteView)> &visit) const {
+  Txn txn;
+  if (int rc = mdb_txn_begin(impl_->env, nullptr, MDB_RDONLY, &txn.txn); rc)
+    throw std::runtime_error(lmdbError("begin", rc).value().message);
+  MDB_cursor *cursor = nullptr;
+  if (int rc = mdb_cursor_open(txn.txn, impl_->dbi, &cursor); rc)
+    throw std::runtime_error(lmdbError("cursor", rc).value().message);
+  MDB_val key, data;
+  int rc = mdb_cursor_get(cursor, &key, &data, MDB_FIRST);
+  while (rc == 0) {
+    visit(ByteView(static_cast<const uint8_t *>(key.mv_data), key.mv_size),
+          ByteView(static_cast<const uint8_t *>(data.mv_data), data.mv_size));
+    rc = mdb_cursor_get(cursor, &key, &data, MDB_NEXT);
+  }
+  mdb_cursor_close(cursor);
+  if (rc != MDB_NOTFOUND)
+    throw std::runtime_error(lmdbError("scan", rc).value().message);
+  return true;
 }
 
 } // namespace nomos

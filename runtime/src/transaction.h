@@ -35,7 +35,9 @@ private:
 // children's stores can never collide:
 //   own key k          -> prefix 0x00 k
 //   child store s      -> prefix 0x01 u32le(|s|) s   (the child's prefix)
-// The root program's prefix is empty.
+// The root program's prefix is empty. Keys starting with 0x02
+// (kVmRecordPrefix, store.h) are the VM's own records (its code by hash and
+// its code history, vm.cpp), never a program's.
 Bytes ownKey(ByteView prefix, ByteView key);
 Bytes childPrefix(ByteView prefix, ByteView storeKey);
 

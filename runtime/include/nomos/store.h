@@ -4,6 +4,7 @@
 #include <nomos/bytes.h>
 #include <nomos/error.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,19 @@ inline uint64_t entryBytes(size_t keySize, size_t valueSize) {
   return uint64_t(keySize) + valueSize;
 }
 
+// Stored keys that begin with this byte are the VM's own records (a durable
+// VM's code, by hash, and its code history: docs/architecture.md "State"),
+// apart from its program's keys (0x00) and its children's stores (0x01).
+// They are not counted by bytesUsed, so not toward storage limits.
+inline constexpr uint8_t kVmRecordPrefix = 0x02;
+
+// What bytesUsed counts for an entry: entryBytes, or 0 for a VM record.
+inline uint64_t countedBytes(ByteView key, size_t valueSize) {
+  if (key.size() != 0 && key.data()[0] == kVmRecordPrefix)
+    return 0;
+  return entryBytes(key.size(), valueSize);
+}
+
 // One write of a batch: a value to set, or nullopt to remove the key.
 using StoreWrite = std::pair<Bytes, std::optional<Bytes>>;
 
@@ -47,6 +61,16 @@ public:
   // Bytes of keys + values of every entry (storage limits, docs/
   // architecture.md "State"). A store that does not track it returns 0.
   virtual uint64_t bytesUsed() const { return 0; }
+  // True for a store whose entries outlive the process: a VM on it keeps
+  // its code there too, and VM::open finds it again.
+  virtual bool durable() const { return false; }
+  // Calls `visit` with every entry in key order and returns true, or returns
+  // false when the store cannot list its entries.
+  virtual bool forEach(
+      const std::function<void(ByteView key, ByteView value)> &visit) const {
+    (void)visit;
+    return false;
+  }
 };
 
 // An entry's sizes against kMaxKeySize and kMaxValueSize.
@@ -60,6 +84,8 @@ public:
   bool remove(ByteView key) override;
   Expected<void> apply(const std::vector<StoreWrite> &writes) override;
   uint64_t bytesUsed() const override { return bytes_; }
+  bool forEach(const std::function<void(ByteView, ByteView)> &visit)
+      const override;
   size_t size() const { return entries_.size(); }
 
 private:
@@ -94,6 +120,9 @@ public:
   Expected<void> apply(const std::vector<StoreWrite> &writes) override;
   // Counted once when the store opens (a scan), then kept up to date.
   uint64_t bytesUsed() const override { return bytes_; }
+  bool durable() const override { return true; }
+  bool forEach(const std::function<void(ByteView, ByteView)> &visit)
+      const override;
   size_t size() const;
 
   struct Impl;

@@ -68,8 +68,16 @@ struct ExportedFunction {
 
 class NOMOS_API VM {
 public:
-  // Loads `code` (compiling it, or finding it in the engine's cache).
+  // Loads `code` (compiling it, or finding it in the engine's cache). On a
+  // durable store (Store::durable, e.g. LmdbStore) the VM keeps its code, by
+  // hash, and its code history in the store itself (kVmRecordPrefix), so
+  // VM::open finds them again; create starts a new history there.
   static Expected<VM> create(ByteView code, VMOptions options = {});
+  // Reopens the VM kept in a durable store: its current code (after every
+  // upgrade) and code history, with `options`' engine and limits
+  // (options.store is used when `store` is null). IoError when the store
+  // holds no VM.
+  static Expected<VM> open(std::shared_ptr<Store> store, VMOptions options = {});
   VM(VM &&) noexcept;
   VM &operator=(VM &&) noexcept;
   ~VM();
@@ -92,7 +100,12 @@ public:
   // Replaces the VM's code at once (loaded, validated and compiled, or found
   // in the engine's cache); on an error the code is unchanged. A guest
   // upgrades itself with the `upgrade` import (effective when its call
-  // commits).
+  // commits). When the new code exports `migrate` (no parameters, no
+  // results; another type is an InvalidModule error), it runs once on the
+  // new code in a transaction of its own, with the VM's gas and storage
+  // limits (lastCallGas reports it; its log lines are dropped): a trap there
+  // is returned, and nothing changes. A guest's upgrade runs migrate the
+  // same way, inside the upgrading call's transaction.
   Expected<void> upgrade(ByteView code);
   // BLAKE3 (32 bytes) of every code version the VM has had, oldest first:
   // its first code, then one entry per upgrade (a return to an earlier
