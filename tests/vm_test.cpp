@@ -73,6 +73,19 @@ TEST(SeedExample, ChildWithInvalidCodeIsRefused) {
       << result.error().message;
 }
 
+TEST(Children, ATrappingChildLosesOnlyItsOwnWrites) {
+  VM vm = loadVM(nomos::test::watModule("child_parent"));
+  vm.set("c", nomos::test::watModule("child_trap"));
+  auto result = vm.call("go");
+  ASSERT_TRUE(result) << result.error().toString();
+  // The parent got the child's trap code (unreachable) and went on; the
+  // child's write was rolled back.
+  EXPECT_EQ(result->results.at(0).asI32(), NOMOS_TRAP_UNREACHABLE * 1000 - 1);
+  EXPECT_EQ(vm.get("a"), Bytes{'a'});
+  EXPECT_EQ(vm.get("b"), Bytes{'b'});
+  EXPECT_FALSE(vm.get("k"));
+}
+
 TEST(VM, OutOfBoundsStoreTrapsAndTheVMGoesOn) {
   VM vm = loadVM(readFile(ROUNDTRIP_WASM));
   auto result = vm.call("oob_store");
