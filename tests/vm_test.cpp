@@ -46,6 +46,11 @@ TEST(SeedExample, ChildStoreLivesInsideTheParentsStore) {
   vm.set("doubler", readFile(DOUBLER_WASM));
   ASSERT_TRUE(vm.call("exec_other"));
   EXPECT_EQ(count(vm), 10u);
+  // The host can inspect the child's store; a child opened again with the
+  // same store key finds it.
+  ByteView path[] = {"doubler"};
+  EXPECT_EQ(vm.getChild(path, "count"), encode<uint64_t>(10));
+  EXPECT_FALSE(vm.getChild(path, "doubler"));
   // The parent's "count" and "doubler", and the child's own "count", which
   // is namespaced under the child's store key: a different entry.
   EXPECT_EQ(store->size(), 3u);

@@ -132,6 +132,14 @@ std::optional<Bytes> VM::get(ByteView key) const {
   return impl_->store->get(ownKey({}, key));
 }
 
+std::optional<Bytes> VM::getChild(std::span<const ByteView> path,
+                                  ByteView key) const {
+  Bytes prefix;
+  for (ByteView storeKey : path)
+    prefix = childPrefix(prefix, storeKey);
+  return impl_->store->get(ownKey(prefix, key));
+}
+
 bool VM::remove(ByteView key) { return impl_->store->remove(ownKey({}, key)); }
 
 Expected<CallResult> VM::call(std::string_view name,

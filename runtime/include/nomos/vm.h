@@ -85,6 +85,10 @@ public:
   // The host's own writes commit at once.
   void set(ByteView key, ByteView value);
   std::optional<Bytes> get(ByteView key) const;
+  // A child's store, seen from the host for inspection: `path` lists store
+  // keys from this VM's program down (one for a child, two for a grandchild).
+  std::optional<Bytes> getChild(std::span<const ByteView> path,
+                                ByteView key) const;
   bool remove(ByteView key);
 
   // Runs an exported function on a fresh instance of the current code. The
