@@ -99,8 +99,10 @@ buildModule(const metering::LoadedModule &input, const CompileOptions &options,
 
 } // namespace
 
-Expected<CompiledCode> compile(const metering::LoadedModule &input,
-                               const CompileOptions &options) {
+// Lowers, optimizes and runs code generation for `type` (object or asm).
+static Expected<llvm::SmallVector<char, 0>>
+emitFile(const metering::LoadedModule &input, const CompileOptions &options,
+         llvm::CodeGenFileType type) {
   auto machine = createTargetMachine(options);
   if (!machine)
     return tl::unexpected(machine.error());
@@ -108,16 +110,22 @@ Expected<CompiledCode> compile(const metering::LoadedModule &input,
   auto module = buildModule(input, options, ctx, **machine, true);
   if (!module)
     return tl::unexpected(module.error());
-
   llvm::SmallVector<char, 0> buffer;
   llvm::raw_svector_ostream stream(buffer);
   llvm::legacy::PassManager codegen;
-  if ((*machine)->addPassesToEmitFile(codegen, stream, nullptr,
-                                      llvm::CodeGenFileType::ObjectFile))
+  if ((*machine)->addPassesToEmitFile(codegen, stream, nullptr, type))
     return makeError(ErrorKind::CompileError,
-                     "the target cannot emit object files");
+                     "the target cannot emit this kind of file");
   codegen.run(**module);
-  return CompiledCode{std::vector<uint8_t>(buffer.begin(), buffer.end())};
+  return buffer;
+}
+
+Expected<CompiledCode> compile(const metering::LoadedModule &input,
+                               const CompileOptions &options) {
+  auto object = emitFile(input, options, llvm::CodeGenFileType::ObjectFile);
+  if (!object)
+    return tl::unexpected(object.error());
+  return CompiledCode{std::vector<uint8_t>(object->begin(), object->end())};
 }
 
 Expected<std::string> emitLLVMIR(const metering::LoadedModule &input,
@@ -137,22 +145,10 @@ Expected<std::string> emitLLVMIR(const metering::LoadedModule &input,
 
 Expected<std::string> emitAssembly(const metering::LoadedModule &input,
                                    const CompileOptions &options) {
-  auto machine = createTargetMachine(options);
-  if (!machine)
-    return tl::unexpected(machine.error());
-  llvm::LLVMContext ctx;
-  auto module = buildModule(input, options, ctx, **machine, true);
-  if (!module)
-    return tl::unexpected(module.error());
-  llvm::SmallVector<char, 0> buffer;
-  llvm::raw_svector_ostream stream(buffer);
-  llvm::legacy::PassManager codegen;
-  if ((*machine)->addPassesToEmitFile(codegen, stream, nullptr,
-                                      llvm::CodeGenFileType::AssemblyFile))
-    return makeError(ErrorKind::CompileError,
-                     "the target cannot emit assembly");
-  codegen.run(**module);
-  return std::string(buffer.begin(), buffer.end());
+  auto text = emitFile(input, options, llvm::CodeGenFileType::AssemblyFile);
+  if (!text)
+    return tl::unexpected(text.error());
+  return std::string(text->begin(), text->end());
 }
 
 } // namespace nomos::compiler
