@@ -154,6 +154,44 @@ TEST(VM, ModuleThatFailsValidationIsAClearError) {
   EXPECT_EQ(vm.error().kind, ErrorKind::InvalidModule) << vm.error().toString();
 }
 
+namespace {
+// A module whose one function nests `depth` ifs (Binaryen's reader crashes
+// on about 14,000 of them with an 8 MiB stack).
+Bytes nestedIfs(size_t depth) {
+  Bytes body{0}; // no locals
+  for (size_t i = 0; i < depth; ++i)
+    body.insert(body.end(), {0x41, 0x01, 0x04, 0x40}); // i32.const 1; if
+  body.insert(body.end(), depth, 0x0b);
+  body.push_back(0x0b);
+  auto leb = [](Bytes &out, size_t v) {
+    do {
+      uint8_t byte = v & 0x7f;
+      v >>= 7;
+      out.push_back(byte | (v ? 0x80 : 0));
+    } while (v);
+  };
+  Bytes code{0x01}; // one body
+  leb(code, body.size());
+  code.insert(code.end(), body.begin(), body.end());
+  Bytes module{0, 'a', 's', 'm', 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 2, 1, 0,
+               7, 5, 1, 1, 'f', 0, 0, 10};
+  leb(module, code.size());
+  module.insert(module.end(), code.begin(), code.end());
+  return module;
+}
+} // namespace
+
+TEST(VM, DeepNestingIsRefusedNotACrash) {
+  VM shallow = loadVM(nestedIfs(500));
+  EXPECT_TRUE(shallow.call("f"));
+  for (size_t depth : {2000u, 50000u}) {
+    auto vm = VM::create(nestedIfs(depth));
+    ASSERT_FALSE(vm);
+    EXPECT_EQ(vm.error().kind, ErrorKind::Unsupported) << vm.error().toString();
+    EXPECT_NE(vm.error().message.find("nested"), std::string::npos);
+  }
+}
+
 TEST(VM, UnknownExportIsAClearError) {
   VM vm = loadVM(readFile(COUNTER_WASM));
   auto result = vm.call("decrement");

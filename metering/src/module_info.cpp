@@ -58,6 +58,10 @@ namespace {
 constexpr uint64_t kMaxPages = 65536;
 // Nomos's own bound on locals (parameters included) per function.
 constexpr uint64_t kMaxLocals = 100000;
+// Nomos's own bound on nested blocks, loops and ifs: Binaryen 108 and the
+// compiler recurse over them (Binaryen's reader crashes near 14,000 nested
+// ifs on an 8 MiB stack), so deeper code is refused, never a crash.
+constexpr size_t kMaxNesting = 1024;
 
 std::string hexOffset(size_t offset) {
   char buf[32];
@@ -1116,6 +1120,10 @@ Expected<void> FunctionValidator::step() {
 }
 
 Expected<void> FunctionValidator::doBlock(uint8_t op) {
+  if (ctrls_.size() > kMaxNesting)
+    return r_.error(ErrorKind::Unsupported, opStart_,
+                    "blocks, loops and ifs nested more than " +
+                        std::to_string(kMaxNesting) + " deep");
   TRY_ASSIGN(BlockType type, readBlockType());
   if (op == 0x04)
     TRY(pop(ValType::I32));

@@ -1,5 +1,7 @@
 #include "engine_impl.h"
 
+#include <pthread.h>
+
 #include <nomos/compiler/compiler.h>
 #include <nomos/metering/binaryen_module.h>
 #include <nomos/metering/gas_injection.h>
@@ -85,6 +87,49 @@ size_t Engine::compiledModules() const {
   return impl_->modules.size();
 }
 
+namespace {
+
+struct Compiled {
+  wasm::ModuleInfo info;
+  compiler::CompiledCode code;
+};
+
+// Binaryen and LLVM recurse over a module's structure: they run on a thread
+// of their own with a large stack, so that how deep a module nests never
+// depends on the caller's stack (a guest's, when it opens a child).
+constexpr size_t kCompilerStack = size_t(64) << 20;
+
+template <class Work>
+Expected<Compiled> onCompilerThread(Work &&work) {
+  struct Job {
+    Work *work;
+    std::optional<Expected<Compiled>> result;
+  } job{&work, std::nullopt};
+  auto run = [](void *arg) -> void * {
+    auto *job = static_cast<Job *>(arg);
+    try {
+      job->result.emplace((*job->work)());
+    } catch (const std::exception &e) {
+      job->result.emplace(makeError(ErrorKind::ResourceError,
+                                    std::string("compiling failed: ") + e.what()));
+    }
+    return nullptr;
+  };
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, kCompilerStack);
+  pthread_t thread;
+  int failed = pthread_create(&thread, &attr, run, &job);
+  pthread_attr_destroy(&attr);
+  if (failed)
+    return makeError(ErrorKind::ResourceError,
+                     "cannot start the compiler thread");
+  pthread_join(thread, nullptr);
+  return std::move(*job.result);
+}
+
+} // namespace
+
 Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   std::array<uint8_t, 32> hash = llvm::BLAKE3::hash<32>(
       llvm::ArrayRef<uint8_t>(code.data(), code.size()));
@@ -144,24 +189,29 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
     }
   }
 
-  auto loaded = metering::loadModule(code.span());
-  if (!loaded)
-    return tl::unexpected(loaded.error());
-  compiler::CompileOptions compileOptions{.optLevel = impl_->options.optLevel};
-  if (impl_->options.metering) {
-    if (auto metered = metering::injectGas(*loaded, impl_->options.schedule);
-        !metered)
-      return tl::unexpected(metered.error());
-    compileOptions.gas = impl_->options.schedule;
-    compileOptions.gasInRegister = impl_->options.gasInRegister;
-  }
-  auto compiled = compiler::compile(*loaded, compileOptions);
-  if (!compiled)
-    return tl::unexpected(compiled.error());
+  auto built = onCompilerThread([&]() -> Expected<Compiled> {
+    auto loaded = metering::loadModule(code.span());
+    if (!loaded)
+      return tl::unexpected(loaded.error());
+    compiler::CompileOptions compileOptions{.optLevel = impl_->options.optLevel};
+    if (impl_->options.metering) {
+      if (auto metered = metering::injectGas(*loaded, impl_->options.schedule);
+          !metered)
+        return tl::unexpected(metered.error());
+      compileOptions.gas = impl_->options.schedule;
+      compileOptions.gasInRegister = impl_->options.gasInRegister;
+    }
+    auto compiled = compiler::compile(*loaded, compileOptions);
+    if (!compiled)
+      return tl::unexpected(compiled.error());
+    return Compiled{std::move(loaded->info), std::move(*compiled)};
+  });
+  if (!built)
+    return tl::unexpected(built.error());
+  auto compiled = &built->code;
   ++impl_->stats.compiles;
-  auto module =
-      Module::link(std::move(loaded->info), compiled->object, *impl_->jit,
-                   impl_->types, schedule);
+  auto module = Module::link(std::move(built->info), compiled->object,
+                             *impl_->jit, impl_->types, schedule);
   if (!module)
     return tl::unexpected(module.error());
   impl_->modules.emplace(hash, *module);
