@@ -41,14 +41,6 @@ enum : uint8_t {
 
 
 
-bool isValType(uint8_t b) {
-  switch (b) {
-  case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x7b: case 0x70: case 0x6f:
-    return true;
-  default:
-    return false;
-  }
-}
 
 // A cursor over valid bytes.
 struct Cursor {
@@ -286,7 +278,7 @@ bool Rewriter::rewriteBody(uint32_t funcIndex, std::span<const uint8_t> body,
       const uint8_t first = body[c.pos];
       Frame frame;
       frame.op = op;
-      if (first == kEmptyBlockType || isValType(first)) {
+      if (first == kEmptyBlockType || wasm::isValTypeByte(first)) {
         c.byte();
       } else {
         const FuncType &type = info_.types[uint32_t(c.sleb())];

@@ -2392,4 +2392,6 @@ Expected<ModuleInfo> decodeModule(std::span<const uint8_t> bytes) {
   return ModuleDecoder(bytes).run();
 }
 
+bool isValTypeByte(uint8_t byte) { return isValType(byte); }
+
 } // namespace nomos::wasm

@@ -33,6 +33,8 @@ enum class ValType : uint8_t {
 };
 
 const char *valTypeName(ValType type);
+// Whether a byte encodes a value type (i32 ... externref).
+bool isValTypeByte(uint8_t byte);
 
 struct FuncType {
   std::vector<ValType> params;
