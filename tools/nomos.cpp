@@ -225,18 +225,33 @@ std::string hashHex(const std::vector<Bytes> &history) {
   return history.empty() ? "" : hexOf(history.back());
 }
 
-// nomos init: a durable VM with that code in a new store.
-int runInit(const StoreOptions &options) {
+// The module file and the store of `nomos init` / `nomos upgrade`.
+struct CodeAndStore {
+  Bytes code;
+  std::shared_ptr<Store> store;
+};
+
+Expected<CodeAndStore> readCodeAndOpenStore(const StoreOptions &options,
+                                            bool create) {
   auto code = readFile(options.module);
   if (!code)
-    return usageError(code.error().message);
-  auto store = openStore(options.store, true);
+    return makeError(ErrorKind::IoError, code.error().message);
+  auto store = openStore(options.store, create);
   if (!store)
-    return usageError(store.error().toString());
-  if (VM::open(*store))
+    return makeError(store.error().kind, store.error().toString());
+  return CodeAndStore{std::move(*code), std::move(*store)};
+}
+
+// nomos init: a durable VM with that code in a new store.
+int runInit(const StoreOptions &options) {
+  auto opened = readCodeAndOpenStore(options, true);
+  if (!opened)
+    return usageError(opened.error().message);
+  auto &[code, store] = *opened;
+  if (VM::open(store))
     return usageError(options.store + " already holds a VM (nomos upgrade "
                                       "changes its code)");
-  auto vm = VM::create(*code, {.store = *store});
+  auto vm = VM::create(code, {.store = store});
   if (!vm)
     return usageError(options.module + ": " + vm.error().toString());
   std::printf("initialized %s: code %s\n", options.store.c_str(),
@@ -247,16 +262,14 @@ int runInit(const StoreOptions &options) {
 // nomos upgrade: VM::upgrade of the VM kept in the store (its migrate, if
 // any, runs; a trap there exits 1 and changes nothing).
 int runUpgrade(const StoreOptions &options) {
-  auto code = readFile(options.module);
-  if (!code)
-    return usageError(code.error().message);
-  auto store = openStore(options.store, false);
-  if (!store)
-    return usageError(store.error().toString());
-  auto vm = VM::open(*store);
+  auto opened = readCodeAndOpenStore(options, false);
+  if (!opened)
+    return usageError(opened.error().message);
+  auto &[code, store] = *opened;
+  auto vm = VM::open(store);
   if (!vm)
     return usageError(options.store + ": " + vm.error().toString());
-  auto upgraded = vm->upgrade(*code);
+  auto upgraded = vm->upgrade(code);
   if (!upgraded) {
     std::fprintf(stderr, "nomos: upgrade failed: %s\n",
                  upgraded.error().toString().c_str());
