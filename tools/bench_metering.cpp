@@ -80,6 +80,7 @@ int main(int argc, char **argv) {
   fs::path kernels = NOMOS_BENCH_OUT;
   int runs = 5;
   std::string only;
+  MemoryStrategy memory = MemoryStrategy::GuardPages;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--runs" && i + 1 < argc)
@@ -88,8 +89,14 @@ int main(int argc, char **argv) {
       only = argv[++i];
     else if (arg == "--kernels" && i + 1 < argc)
       kernels = argv[++i];
+    else if (arg == "--memory" && i + 1 < argc)
+      memory = std::string(argv[++i]) == "explicit" ? MemoryStrategy::ExplicitChecks
+                                                    : MemoryStrategy::GuardPages;
     else {
-      std::fprintf(stderr, "usage: %s [--runs N] [--only NAME] [--kernels DIR]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--runs N] [--only NAME] [--kernels DIR] "
+                   "[--memory guard|explicit]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -111,6 +118,7 @@ int main(int argc, char **argv) {
 
   EngineOptions metered, unmetered;
   unmetered.metering = false;
+  metered.memory = unmetered.memory = memory;
   auto meteredEngine = std::make_shared<Engine>(metered);
   auto unmeteredEngine = std::make_shared<Engine>(unmetered);
   Limits limits;

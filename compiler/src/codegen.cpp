@@ -79,6 +79,7 @@ buildModule(const metering::LoadedModule &input, const CompileOptions &options,
             llvm::LLVMContext &ctx, llvm::TargetMachine &machine,
             bool optimized) {
   ModuleLowering lowering(input, ctx);
+  lowering.memoryStrategy = options.memory;
   if (metering::isMetered(input.binaryen.get())) {
     if (!options.gas)
       return makeError(ErrorKind::CompileError,

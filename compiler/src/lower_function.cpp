@@ -64,7 +64,19 @@ llvm::Value *FunctionLowering::contextFieldPointer(rt::VMContextField field) {
 
 llvm::Value *FunctionLowering::loadContextField(rt::VMContextField field,
                                                 llvm::Type *type) {
-  return b.CreateLoad(type, contextFieldPointer(field));
+  return runtimeLoad(type, contextFieldPointer(field));
+}
+
+llvm::LoadInst *FunctionLowering::runtimeLoad(llvm::Type *type,
+                                              llvm::Value *pointer) {
+  llvm::LoadInst *load = b.CreateLoad(type, pointer);
+  load->setMetadata(llvm::LLVMContext::MD_tbaa, m.runtimeTag);
+  return load;
+}
+
+void FunctionLowering::runtimeStore(llvm::Value *value, llvm::Value *pointer) {
+  b.CreateStore(value, pointer)->setMetadata(llvm::LLVMContext::MD_tbaa,
+                                             m.runtimeTag);
 }
 
 void FunctionLowering::startDeadBlock() {
@@ -367,13 +379,24 @@ Expected<void> FunctionLowering::run() {
     }
   }
 
+  // Guard pages: the base never moves, so one load serves the function.
+  if (m.memoryStrategy == rt::MemoryStrategy::GuardPages &&
+      m.input.info.memories.size() > 0) {
+    llvm::LoadInst *base =
+        runtimeLoad(llvm::PointerType::getUnqual(m.ctx),
+                    contextFieldPointer(rt::kMemoryBase));
+    base->setMetadata(llvm::LLVMContext::MD_invariant_load,
+                      llvm::MDNode::get(m.ctx, {}));
+    memoryBase_ = base;
+  }
+
   // Deterministic call-depth limit, counted in wasm frames.
   auto *i32 = b.getInt32Ty();
   llvm::Value *depth = loadContextField(rt::kCallDepth, i32);
   llvm::Value *deeper = b.CreateAdd(depth, b.getInt32(1));
   trapIf(b.CreateICmpUGT(deeper, loadContextField(rt::kMaxCallDepth, i32)),
          NOMOS_TRAP_STACK_EXHAUSTED);
-  b.CreateStore(deeper, contextFieldPointer(rt::kCallDepth));
+  runtimeStore(deeper, contextFieldPointer(rt::kCallDepth));
 
   BinaryenType resultType = BinaryenFunctionGetResults(function_);
   auto slot = resultSlot(resultType, "result");
@@ -395,7 +418,7 @@ Expected<void> FunctionLowering::run() {
   b.CreateBr(returnBlock_);
 
   b.SetInsertPoint(returnBlock_);
-  b.CreateStore(depth, contextFieldPointer(rt::kCallDepth));
+  runtimeStore(depth, contextFieldPointer(rt::kCallDepth));
   if (m.metered)
     writeBackGas(0, b);
   if (returnSlot_)
@@ -814,13 +837,21 @@ OpResult FunctionLowering::emitLocalSet(BinaryenExpressionRef expr) {
 llvm::Value *FunctionLowering::globalPointer(uint32_t index) {
   auto *ptr = llvm::PointerType::getUnqual(m.ctx);
   llvm::Value *globals = loadContextField(rt::kGlobals, ptr);
-  return b.CreateLoad(ptr, b.CreateConstGEP1_64(ptr, globals, index));
+  return runtimeLoad(ptr, b.CreateConstGEP1_64(ptr, globals, index));
 }
 
 llvm::Value *FunctionLowering::memorySize() {
   llvm::Value *memory =
       loadContextField(rt::kMemory, llvm::PointerType::getUnqual(m.ctx));
-  return b.CreateLoad(b.getInt64Ty(), b.CreateStructGEP(m.memoryType, memory, 1));
+  return runtimeLoad(b.getInt64Ty(), b.CreateStructGEP(m.memoryType, memory, 1));
+}
+
+llvm::Value *FunctionLowering::memoryBase() {
+  if (memoryBase_)
+    return memoryBase_;
+  auto *ptr = llvm::PointerType::getUnqual(m.ctx);
+  llvm::Value *memory = loadContextField(rt::kMemory, ptr);
+  return runtimeLoad(ptr, b.CreateStructGEP(m.memoryType, memory, 0));
 }
 
 OpResult FunctionLowering::emitGlobalGet(BinaryenExpressionRef expr) {
@@ -831,7 +862,7 @@ OpResult FunctionLowering::emitGlobalGet(BinaryenExpressionRef expr) {
       std::strcmp(BinaryenGlobalGetGetName(expr), metering::kGasGlobalName) == 0)
     return b.CreateLoad(b.getInt64Ty(), gasSlot_);
   uint32_t index = m.globalIndex.lookup(BinaryenGlobalGetGetName(expr));
-  return b.CreateLoad(*type, globalPointer(index));
+  return runtimeLoad(*type, globalPointer(index));
 }
 
 OpResult FunctionLowering::emitGlobalSet(BinaryenExpressionRef expr) {
@@ -845,7 +876,7 @@ OpResult FunctionLowering::emitGlobalSet(BinaryenExpressionRef expr) {
                         }
                         uint32_t index = m.globalIndex.lookup(
                             BinaryenGlobalSetGetName(expr));
-                        b.CreateStore(v[0], globalPointer(index));
+                        runtimeStore(v[0], globalPointer(index));
                         return nullptr;
                       });
 }

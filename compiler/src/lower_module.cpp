@@ -1,5 +1,6 @@
 #include "lowering.h"
 
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 
@@ -20,6 +21,14 @@ ModuleLowering::ModuleLowering(const metering::LoadedModule &input,
   tableType = llvm::StructType::create(ctx, {ptr, i32, i32}, "Table");
   funcRefType = llvm::StructType::create(ctx, {ptr, ptr, i32}, "FuncRef");
   importSlotType = llvm::StructType::create(ctx, {ptr, ptr}, "ImportSlot");
+  llvm::MDBuilder tbaa(ctx);
+  llvm::MDNode *root = tbaa.createTBAARoot("nomos");
+  auto tag = [&](const char *name) {
+    llvm::MDNode *type = tbaa.createTBAAScalarTypeNode(name, root);
+    return tbaa.createTBAAStructTagNode(type, type, 0);
+  };
+  guestMemoryTag = tag("wasm memory");
+  runtimeTag = tag("nomos runtime");
 }
 
 Expected<llvm::Type *> ModuleLowering::lowerType(BinaryenType type) const {

@@ -65,6 +65,12 @@ public:
   bool metered = false;
   const metering::GasSchedule *gasSchedule = nullptr;
   bool gasInRegister = true; // keep the counter in a local (the default)
+  rt::MemoryStrategy memoryStrategy = rt::MemoryStrategy::GuardPages;
+  // Type-based alias tags: guest linear memory never overlaps the runtime's
+  // structures (context, memory descriptor, globals), so LLVM may keep
+  // those in registers across guest stores.
+  llvm::MDNode *guestMemoryTag = nullptr;
+  llvm::MDNode *runtimeTag = nullptr;
 
   Expected<llvm::Type *> lowerType(BinaryenType type) const;
   Expected<llvm::FunctionType *> lowerSignature(BinaryenType params,
@@ -113,6 +119,20 @@ public:
   llvm::Value *contextFieldPointer(rt::VMContextField field);
   // The current size of memory 0 in bytes (it changes as memory grows).
   llvm::Value *memorySize();
+  // The base of memory 0: loaded once per function with guard pages (it
+  // never moves), from the memory descriptor with explicit checks.
+  llvm::Value *memoryBase();
+  // The pointer to [address + offset, + bytes) of memory 0 (address an i32
+  // wasm value), checked against the size unless guard pages cover it.
+  llvm::Value *memoryAddress(llvm::Value *address, uint64_t offset,
+                             unsigned bytes);
+  // Loads and stores of guest memory: unaligned (alignment in wasm is a
+  // hint only) and tagged as guest memory.
+  llvm::Value *guestLoad(llvm::Type *type, llvm::Value *pointer);
+  void guestStore(llvm::Value *value, llvm::Value *pointer);
+  // A load of a runtime structure (tagged: never guest memory).
+  llvm::LoadInst *runtimeLoad(llvm::Type *type, llvm::Value *pointer);
+  void runtimeStore(llvm::Value *value, llvm::Value *pointer);
 
   // Operator families (operators.cpp).
   OpResult emitUnary(BinaryenOp op, llvm::Value *value);
@@ -213,6 +233,7 @@ private:
   // not yet run, and the expression being lowered (its own cost is part of
   // what ran when it traps).
   llvm::Value *gasSlot_ = nullptr;
+  llvm::Value *memoryBase_ = nullptr; // guard pages: loaded at entry
   uint64_t gasRemaining_ = 0;
   BinaryenExpressionRef current_ = nullptr;
   bool isCharge(BinaryenExpressionRef expr, uint64_t &cost) const;
@@ -249,9 +270,5 @@ bool isSimdOp(BinaryenOp op, bool binary);
 const char *simdOpName(BinaryenOp op, bool binary);
 bool isSimdExpression(BinaryenExpressionId id);
 llvm::Constant *v128Constant(llvm::LLVMContext &ctx, BinaryenExpressionRef expr);
-// The bounds-checked pointer to [address + offset, + bytes) of memory 0
-// (operators.cpp); address is an i32 wasm value.
-llvm::Value *checkedAddress(FunctionLowering &f, llvm::Value *address,
-                            uint64_t offset, unsigned bytes);
 
 } // namespace nomos::compiler

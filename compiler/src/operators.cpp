@@ -254,19 +254,37 @@ OpResult FunctionLowering::emitBinary(BinaryenOp op, llvm::Value *lhs,
 }
 
 // Linear memory access: the effective address is the zero-extended i32
-// address plus the static offset, computed in 64 bits so it cannot wrap,
-// and checked against the current memory size (explicit bounds checks).
-llvm::Value *checkedAddress(FunctionLowering &f, llvm::Value *address,
-                            uint64_t offset, unsigned bytes) {
-  auto &b = f.b;
+// address plus the static offset, computed in 64 bits so it cannot wrap.
+// With guard pages it is not checked: it falls inside the memory's slot,
+// whose inaccessible pages fault (the runtime turns that into the trap).
+llvm::Value *FunctionLowering::memoryAddress(llvm::Value *address,
+                                             uint64_t offset, unsigned bytes) {
   llvm::Value *effective =
       b.CreateAdd(b.CreateZExt(address, b.getInt64Ty()), b.getInt64(offset));
-  llvm::Value *end = b.CreateAdd(effective, b.getInt64(bytes));
-  llvm::Value *size = f.memorySize();
-  f.trapIf(b.CreateICmpUGT(end, size), NOMOS_TRAP_MEMORY_OUT_OF_BOUNDS);
-  llvm::Value *base =
-      f.loadContextField(rt::kMemoryBase, llvm::PointerType::getUnqual(f.m.ctx));
-  return b.CreateGEP(b.getInt8Ty(), base, effective);
+  bool guarded = m.memoryStrategy == rt::MemoryStrategy::GuardPages &&
+                 offset + bytes <= rt::kGuardBytes;
+  if (!guarded) {
+    llvm::Value *end = b.CreateAdd(effective, b.getInt64(bytes));
+    trapIf(b.CreateICmpUGT(end, memorySize()), NOMOS_TRAP_MEMORY_OUT_OF_BOUNDS);
+  }
+  return b.CreateGEP(b.getInt8Ty(), memoryBase(), effective);
+}
+
+// With guard pages a load is its own bounds check, so it must stay even
+// when its value is unused: volatile keeps LLVM from deleting it (which
+// would make a trap depend on the optimization level). LLVM 19 has no
+// lighter way to say "may trap" (llvm.fake.use comes in LLVM 20).
+llvm::Value *FunctionLowering::guestLoad(llvm::Type *type, llvm::Value *pointer) {
+  llvm::LoadInst *load = b.CreateAlignedLoad(type, pointer, llvm::MaybeAlign(1));
+  load->setVolatile(m.memoryStrategy == rt::MemoryStrategy::GuardPages);
+  load->setMetadata(llvm::LLVMContext::MD_tbaa, m.guestMemoryTag);
+  return load;
+}
+
+void FunctionLowering::guestStore(llvm::Value *value, llvm::Value *pointer) {
+  llvm::StoreInst *store =
+      b.CreateAlignedStore(value, pointer, llvm::MaybeAlign(1));
+  store->setMetadata(llvm::LLVMContext::MD_tbaa, m.guestMemoryTag);
 }
 
 OpResult FunctionLowering::emitLoad(BinaryenExpressionRef expr,
@@ -276,11 +294,9 @@ OpResult FunctionLowering::emitLoad(BinaryenExpressionRef expr,
     return tl::unexpected(resultType.error());
   unsigned bytes = BinaryenLoadGetBytes(expr);
   llvm::Value *pointer =
-      checkedAddress(*this, address, BinaryenLoadGetOffset(expr), bytes);
+      memoryAddress(address, BinaryenLoadGetOffset(expr), bytes);
   llvm::Type *memoryType = b.getIntNTy(bytes * 8);
-  // Alignment in wasm is a hint only: every access may be unaligned.
-  llvm::Value *value =
-      b.CreateAlignedLoad(memoryType, pointer, llvm::MaybeAlign(1));
+  llvm::Value *value = guestLoad(memoryType, pointer);
   if (memoryType == *resultType)
     return value;
   // Floats (and v128) move as integers of their width: the bits, NaN
@@ -295,13 +311,13 @@ OpResult FunctionLowering::emitStore(BinaryenExpressionRef expr,
                                      llvm::Value *address, llvm::Value *value) {
   unsigned bytes = BinaryenStoreGetBytes(expr);
   llvm::Value *pointer =
-      checkedAddress(*this, address, BinaryenStoreGetOffset(expr), bytes);
+      memoryAddress(address, BinaryenStoreGetOffset(expr), bytes);
   llvm::Type *memoryType = b.getIntNTy(bytes * 8);
   if (value->getType()->isFloatingPointTy() || value->getType()->isVectorTy())
     value = b.CreateBitCast(value, memoryType);
   if (value->getType() != memoryType)
     value = b.CreateTrunc(value, memoryType);
-  b.CreateAlignedStore(value, pointer, llvm::MaybeAlign(1));
+  guestStore(value, pointer);
   return nullptr;
 }
 
@@ -325,9 +341,7 @@ llvm::Value *FunctionLowering::checkedRange(llvm::Value *address,
   llvm::Value *start = b.CreateZExt(address, b.getInt64Ty());
   llvm::Value *end = b.CreateAdd(start, b.CreateZExt(size, b.getInt64Ty()));
   trapIf(b.CreateICmpUGT(end, memorySize()), NOMOS_TRAP_MEMORY_OUT_OF_BOUNDS);
-  llvm::Value *base =
-      loadContextField(rt::kMemoryBase, llvm::PointerType::getUnqual(m.ctx));
-  return b.CreateGEP(b.getInt8Ty(), base, start);
+  return b.CreateGEP(b.getInt8Ty(), memoryBase(), start);
 }
 
 // Both ranges are checked before any byte moves (WebAssembly 2.0 bulk

@@ -825,21 +825,20 @@ llvm::Value *SimdEmitter::load(const SimdOpInfo &info, llvm::Value *address,
   // Splats and zero loads read one lane; extending loads read 8 bytes.
   bool extending = info.op == SOp::LoadExtendS || info.op == SOp::LoadExtendU;
   unsigned bytes = extending ? 8 : lane->getIntegerBitWidth() / 8;
-  llvm::Value *pointer = checkedAddress(f, address, offset, bytes);
-  // Alignment in wasm is a hint only: every access may be unaligned.
+  llvm::Value *pointer = f.memoryAddress(address, offset, bytes);
   switch (info.op) {
   case SOp::LoadSplat: {
-    llvm::Value *value = b.CreateAlignedLoad(lane, pointer, llvm::MaybeAlign(1));
+    llvm::Value *value = f.guestLoad(lane, pointer);
     return v128(b.CreateVectorSplat(laneCount(s), value));
   }
   case SOp::LoadZero: {
-    llvm::Value *value = b.CreateAlignedLoad(lane, pointer, llvm::MaybeAlign(1));
+    llvm::Value *value = f.guestLoad(lane, pointer);
     return v128(b.CreateInsertElement(llvm::Constant::getNullValue(type(s)),
                                       value, uint64_t(0)));
   }
   default: {
     auto *half = llvm::FixedVectorType::get(lane, laneCount(s) / 2);
-    llvm::Value *value = b.CreateAlignedLoad(half, pointer, llvm::MaybeAlign(1));
+    llvm::Value *value = f.guestLoad(half, pointer);
     return v128(widen(value, info.op == SOp::LoadExtendS));
   }
   }
@@ -849,15 +848,14 @@ OpResult SimdEmitter::laneAccess(const SimdOpInfo &info, llvm::Value *address,
                                  uint64_t offset, unsigned lane,
                                  llvm::Value *vec) {
   llvm::Type *laneTy = laneType(info.shape);
-  llvm::Value *pointer = checkedAddress(f, address, offset,
-                                        laneTy->getIntegerBitWidth() / 8);
+  llvm::Value *pointer =
+      f.memoryAddress(address, offset, laneTy->getIntegerBitWidth() / 8);
   llvm::Value *lanes = as(vec, info.shape);
   if (info.op == SOp::StoreLane) {
-    b.CreateAlignedStore(b.CreateExtractElement(lanes, lane), pointer,
-                         llvm::MaybeAlign(1));
+    f.guestStore(b.CreateExtractElement(lanes, lane), pointer);
     return nullptr;
   }
-  llvm::Value *value = b.CreateAlignedLoad(laneTy, pointer, llvm::MaybeAlign(1));
+  llvm::Value *value = f.guestLoad(laneTy, pointer);
   return v128(b.CreateInsertElement(lanes, value, lane));
 }
 

@@ -31,6 +31,7 @@ std::string CacheKeyParts::text() const {
   line("metering", metering ? "on" : "off");
   line("gas_in_register", gasInRegister ? "on" : "off");
   line("opt_level", std::to_string(optLevel));
+  line("memory", memory);
   return out;
 }
 

@@ -21,6 +21,7 @@ struct CacheKeyParts {
   bool metering = true;
   bool gasInRegister = true;
   unsigned optLevel = 2;
+  std::string memory; // the memory strategy
 
   // A canonical text (key = value lines), stored in each entry's header.
   std::string text() const;

@@ -73,6 +73,8 @@ Expected<std::string> keyPartsText(const EngineOptions &options) {
   parts.gasSchedule = options.metering ? options.schedule.hashHex() : "none";
   parts.gasInRegister = options.metering && options.gasInRegister;
   parts.optLevel = options.optLevel;
+  parts.memory = options.memory == MemoryStrategy::GuardPages ? "guard-pages"
+                                                              : "explicit-checks";
   return parts.text();
 }
 
@@ -130,6 +132,27 @@ Expected<Compiled> onCompilerThread(Work &&work) {
 
 } // namespace
 
+MemoryStrategy defaultMemoryStrategy() {
+  static const MemoryStrategy strategy = [] {
+    const char *chosen = std::getenv("NOMOS_MEMORY");
+    return chosen && std::string_view(chosen) == "explicit"
+               ? MemoryStrategy::ExplicitChecks
+               : MemoryStrategy::GuardPages;
+  }();
+  return strategy;
+}
+
+compiler::CompileOptions compileOptionsFor(const EngineOptions &options,
+                                           bool metered) {
+  compiler::CompileOptions compileOptions{.optLevel = options.optLevel};
+  compileOptions.memory = lowerStrategy(options.memory);
+  if (metered) {
+    compileOptions.gas = options.schedule;
+    compileOptions.gasInRegister = options.gasInRegister;
+  }
+  return compileOptions;
+}
+
 Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   std::array<uint8_t, 32> hash = llvm::BLAKE3::hash<32>(
       llvm::ArrayRef<uint8_t>(code.data(), code.size()));
@@ -147,6 +170,7 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   std::optional<GasSchedule> schedule;
   if (impl_->options.metering)
     schedule = impl_->options.schedule;
+  rt::MemoryStrategy strategy = lowerStrategy(impl_->options.memory);
 
   // The disk cache: on a hit, decode and validate (cheap), then link the
   // stored object; Binaryen and LLVM do not run.
@@ -167,7 +191,7 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
       if (!info)
         return tl::unexpected(info.error());
       auto module = Module::link(std::move(*info), object, *impl_->jit,
-                                 impl_->types, schedule);
+                                 impl_->types, strategy, schedule);
       if (module) {
         ++impl_->stats.diskHits;
         impl_->modules.emplace(hash, *module);
@@ -193,15 +217,13 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
     auto loaded = metering::loadModule(code.span());
     if (!loaded)
       return tl::unexpected(loaded.error());
-    compiler::CompileOptions compileOptions{.optLevel = impl_->options.optLevel};
     if (impl_->options.metering) {
       if (auto metered = metering::injectGas(*loaded, impl_->options.schedule);
           !metered)
         return tl::unexpected(metered.error());
-      compileOptions.gas = impl_->options.schedule;
-      compileOptions.gasInRegister = impl_->options.gasInRegister;
     }
-    auto compiled = compiler::compile(*loaded, compileOptions);
+    auto compiled = compiler::compile(
+        *loaded, compileOptionsFor(impl_->options, impl_->options.metering));
     if (!compiled)
       return tl::unexpected(compiled.error());
     return Compiled{std::move(loaded->info), std::move(*compiled)};
@@ -211,7 +233,7 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   auto compiled = &built->code;
   ++impl_->stats.compiles;
   auto module = Module::link(std::move(built->info), compiled->object,
-                             *impl_->jit, impl_->types, schedule);
+                             *impl_->jit, impl_->types, strategy, schedule);
   if (!module)
     return tl::unexpected(module.error());
   impl_->modules.emplace(hash, *module);

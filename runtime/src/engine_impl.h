@@ -4,6 +4,7 @@
 #include "jit.h"
 #include "module.h"
 
+#include <nomos/compiler/compiler.h>
 #include <nomos/engine.h>
 
 #include <map>
@@ -22,5 +23,10 @@ struct Engine::Impl {
   std::optional<DiskCache> disk;          // when options.cacheDir is set
   std::optional<std::string> keyParts;    // CacheKeyParts::text(), on first use
 };
+
+// What the compiler is told for `options`; `metered`: the module went
+// through the gas pass.
+compiler::CompileOptions compileOptionsFor(const EngineOptions &options,
+                                           bool metered);
 
 } // namespace nomos

@@ -137,13 +137,12 @@ Expected<std::string> Engine::inspect(ByteView code, Stage stage,
   if (stage == Stage::Wasm)
     return select(wasmText(loaded->binaryen.get()), cutWasmFunction);
   const EngineOptions &options = impl_->options;
-  compiler::CompileOptions compileOptions{.optLevel = options.optLevel};
-  if (stage == Stage::Metered || options.metering) {
-    if (auto metered = metering::injectGas(*loaded, options.schedule); !metered)
-      return tl::unexpected(metered.error());
-    compileOptions.gas = options.schedule;
-    compileOptions.gasInRegister = options.gasInRegister;
+  bool metered = stage == Stage::Metered || options.metering;
+  if (metered) {
+    if (auto injected = metering::injectGas(*loaded, options.schedule); !injected)
+      return tl::unexpected(injected.error());
   }
+  compiler::CompileOptions compileOptions = compileOptionsFor(options, metered);
   std::string text;
   std::optional<std::string> (*cut)(const std::string &, std::string_view) =
       cutWasmFunction;

@@ -43,11 +43,13 @@ Extern Extern::global(Value initial, bool isMutable) {
 }
 
 Expected<Extern> Extern::memory(uint32_t minimumPages,
-                                std::optional<uint32_t> maximumPages) {
+                                std::optional<uint32_t> maximumPages,
+                                MemoryStrategy strategy) {
   if (minimumPages > maximumPages.value_or(65536) || minimumPages > 65536)
     return makeError(ErrorKind::BadArguments,
                      "memory minimum is larger than its maximum");
-  auto memory = LinearMemory::create(minimumPages, maximumPages.value_or(65536));
+  auto memory = LinearMemory::create(minimumPages, maximumPages.value_or(65536),
+                                     lowerStrategy(strategy));
   if (!memory)
     return tl::unexpected(memory.error());
   auto data = std::make_shared<MemoryData>(std::move(*memory));

@@ -25,9 +25,10 @@ uint32_t TypeRegistry::idOf(const wasm::FuncType &type) {
 
 Expected<std::shared_ptr<const Module>>
 Module::link(wasm::ModuleInfo info, const std::vector<uint8_t> &object,
-             Jit &jit, TypeRegistry &types,
+             Jit &jit, TypeRegistry &types, rt::MemoryStrategy memory,
              std::optional<metering::GasSchedule> gas) {
   std::shared_ptr<Module> module(new Module());
+  module->memory_ = memory;
   module->info_ = std::move(info);
   module->gas_ = std::move(gas);
   const wasm::ModuleInfo &mi = module->info_;

@@ -35,12 +35,14 @@ public:
   // front end and the compiler.
   static Expected<std::shared_ptr<const Module>>
   link(wasm::ModuleInfo info, const std::vector<uint8_t> &object, Jit &jit,
-       TypeRegistry &types,
+       TypeRegistry &types, rt::MemoryStrategy memory,
        std::optional<metering::GasSchedule> gas = std::nullopt);
 
   const wasm::ModuleInfo &info() const { return info_; }
   // The gas schedule its code was instrumented with, if it is metered.
   const std::optional<metering::GasSchedule> &gas() const { return gas_; }
+  // How its code checks memory accesses; its memories must match.
+  rt::MemoryStrategy memoryStrategy() const { return memory_; }
   // The invoke thunk of an exported (or start) function, else null.
   rt::InvokeThunk thunk(uint32_t functionIndex) const {
     return thunks_[functionIndex];
@@ -72,7 +74,15 @@ private:
   std::vector<uint32_t> typeIds_;
   std::unique_ptr<LinkedCode> code_;
   std::optional<metering::GasSchedule> gas_;
+  rt::MemoryStrategy memory_ = rt::MemoryStrategy::GuardPages;
 };
+
+// The compiler's and runtime's name for a public MemoryStrategy.
+inline rt::MemoryStrategy lowerStrategy(MemoryStrategy strategy) {
+  return strategy == MemoryStrategy::GuardPages
+             ? rt::MemoryStrategy::GuardPages
+             : rt::MemoryStrategy::ExplicitChecks;
+}
 
 // Maps a wasm value type to the public one.
 ValueType publicValueType(wasm::ValType type);

@@ -9,56 +9,6 @@
 
 namespace nomos {
 
-// ---- LinearMemory ----------------------------------------------------------
-
-Expected<LinearMemory> LinearMemory::create(uint64_t initialPages,
-                                            uint64_t maximumPages) {
-  LinearMemory memory;
-  memory.reservedBytes_ = std::max<uint64_t>(maximumPages, 1) * kPageSize;
-  void *base = mmap(nullptr, memory.reservedBytes_, PROT_NONE,
-                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (base == MAP_FAILED)
-    return makeError(ErrorKind::ResourceError,
-                     "cannot reserve " + std::to_string(memory.reservedBytes_) +
-                         " bytes of address space for linear memory");
-  memory.base_ = static_cast<uint8_t *>(base);
-  memory.maximumPages_ = maximumPages;
-  if (memory.grow(static_cast<uint32_t>(initialPages)) < 0)
-    return makeError(ErrorKind::ResourceError,
-                     "cannot commit the initial linear memory");
-  return memory;
-}
-
-LinearMemory::LinearMemory(LinearMemory &&other) noexcept {
-  *this = std::move(other);
-}
-
-LinearMemory &LinearMemory::operator=(LinearMemory &&other) noexcept {
-  std::swap(base_, other.base_);
-  std::swap(pages_, other.pages_);
-  std::swap(maximumPages_, other.maximumPages_);
-  std::swap(reservedBytes_, other.reservedBytes_);
-  return *this;
-}
-
-LinearMemory::~LinearMemory() {
-  if (base_)
-    munmap(base_, reservedBytes_);
-}
-
-int32_t LinearMemory::grow(uint32_t deltaPages) {
-  uint64_t old = pages_;
-  if (deltaPages > maximumPages_ - pages_)
-    return -1;
-  if (deltaPages == 0)
-    return static_cast<int32_t>(old);
-  if (mprotect(base_ + old * kPageSize, uint64_t(deltaPages) * kPageSize,
-               PROT_READ | PROT_WRITE) != 0)
-    return -1;
-  pages_ += deltaPages;
-  return static_cast<int32_t>(old);
-}
-
 // Tables never grow past this many elements, whatever their declared
 // maximum: it bounds the host memory a guest can take (8 bytes each).
 static constexpr uint64_t kMaxTableElements = 10'000'000;
@@ -106,6 +56,8 @@ Error trapError(nomos_trap code) {
 void setTrap(Error error) { trapState.pending = std::move(error); }
 
 void setTrapGas(int64_t gasLeft) { trapState.gasLeft = gasLeft; }
+
+bool inGuestCall() { return trapState.target != nullptr; }
 
 int64_t gasCounter(uint64_t limit) {
   return static_cast<int64_t>(std::min(limit, kMaxGas));
@@ -181,11 +133,15 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
   context_.callDepth = depth;
   Error error = std::move(*trapState.pending);
   trapState.pending.reset();
-  // Gas is exact after a trap (docs/metering.md); out of gas uses it all.
+  // Gas is exact after a trap (docs/metering.md); out of gas uses it all,
+  // and so does a memory access out of bounds: with guard pages the fault
+  // comes where the counter is in a register, and gas must not depend on
+  // the memory strategy.
   if (trapState.gasLeft)
     context_.gasLeft = *trapState.gasLeft;
   trapState.gasLeft.reset();
-  if (error.kind == ErrorKind::OutOfGas || context_.gasLeft < 0)
+  if (error.kind == ErrorKind::OutOfGas ||
+      error.kind == ErrorKind::MemoryOutOfBounds || context_.gasLeft < 0)
     context_.gasLeft = 0;
   if (call_)
     call_->gasLeft = context_.gasLeft;
@@ -229,8 +185,9 @@ bool limitsMatch(const wasm::Limits &actual, const wasm::Limits &expected) {
   return actual.max && *actual.max <= *expected.max;
 }
 
-Expected<void> checkImport(const wasm::ModuleInfo &info,
-                           const wasm::Import &import, const Extern &value) {
+Expected<void> checkImport(const Module &module, const wasm::Import &import,
+                           const Extern &value) {
+  const wasm::ModuleInfo &info = module.info();
   ExternKind expected = externKind(import.kind);
   if (value.kind() != expected)
     return makeError(ErrorKind::LinkError,
@@ -259,6 +216,11 @@ Expected<void> checkImport(const wasm::ModuleInfo &info,
     wasm::Limits actual{memory.memory.pages(), memory.declaredMaximum};
     if (!limitsMatch(actual, import.memory))
       return mismatch("memory limits do not match");
+    // Code without bounds checks needs a memory with guard pages.
+    if (module.memoryStrategy() == rt::MemoryStrategy::GuardPages &&
+        memory.memory.strategy() != rt::MemoryStrategy::GuardPages)
+      return mismatch("the module is compiled for guard pages and the memory "
+                      "is not (make it with MemoryStrategy::GuardPages)");
     return {};
   }
   case wasm::ExternKind::Table: {
@@ -285,7 +247,7 @@ Expected<std::vector<Extern>> resolveImports(const Module &module,
       return makeError(ErrorKind::LinkError, describe(import) +
                                                  ": unknown import (nothing "
                                                  "provides it)");
-    if (auto ok = checkImport(module.info(), import, *value); !ok)
+    if (auto ok = checkImport(module, import, *value); !ok)
       return tl::unexpected(ok.error());
     externs.push_back(std::move(*value));
   }
@@ -393,7 +355,8 @@ Expected<void> ModuleInstance::createDefinitions() {
                        "the module needs " + std::to_string(declared.min) +
                            " pages of memory; the limit is " +
                            std::to_string(maximum));
-    auto memory = LinearMemory::create(declared.min, maximum);
+    auto memory =
+        LinearMemory::create(declared.min, maximum, module_->memoryStrategy());
     if (!memory)
       return tl::unexpected(memory.error());
     auto data = std::make_shared<MemoryData>(std::move(*memory));

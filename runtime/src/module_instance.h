@@ -146,6 +146,9 @@ void setTrap(Error error);
 // The gas left where generated code trapped (its vmctx may belong to another
 // instance than the invoke that catches the trap).
 void setTrapGas(int64_t gasLeft);
+// Whether this thread is inside an invoke (guest code, or a host function
+// it called). Async-signal-safe once the thread has made a call.
+bool inGuestCall();
 // A gas limit as the counter's value (capped at kMaxGas).
 int64_t gasCounter(uint64_t limit);
 Error trapError(nomos_trap code);

@@ -3,6 +3,8 @@
 // as anything refers to it (instances importing it hold it).
 #pragma once
 
+#include "linear_memory.h"
+
 #include <nomos/compiler/runtime_abi.h>
 #include <nomos/instance.h>
 #include <nomos/metering/module_info.h>
@@ -14,32 +16,6 @@
 namespace nomos {
 
 class ModuleInstance;
-
-// Linear memory: a reservation of its maximum size whose first pages are
-// accessible; it grows in place, so its base never moves.
-class LinearMemory {
-public:
-  static Expected<LinearMemory> create(uint64_t initialPages,
-                                       uint64_t maximumPages);
-  LinearMemory(LinearMemory &&other) noexcept;
-  LinearMemory &operator=(LinearMemory &&other) noexcept;
-  ~LinearMemory();
-
-  uint8_t *base() const { return base_; }
-  uint64_t pages() const { return pages_; }
-  uint64_t maximumPages() const { return maximumPages_; }
-  // Old size in pages, or -1 when the maximum would be exceeded.
-  int32_t grow(uint32_t deltaPages);
-
-  static constexpr uint64_t kPageSize = 65536;
-
-private:
-  LinearMemory() = default;
-  uint8_t *base_ = nullptr;
-  uint64_t pages_ = 0;
-  uint64_t maximumPages_ = 0;
-  size_t reservedBytes_ = 0;
-};
 
 struct ExternData {
   explicit ExternData(ExternKind kind) : kind(kind) {}
@@ -71,7 +47,7 @@ struct MemoryData final : ExternData {
   }
   int32_t grow(uint32_t deltaPages) {
     int32_t old = memory.grow(deltaPages);
-    state.size = memory.pages() * LinearMemory::kPageSize;
+    state = {memory.base(), memory.pages() * LinearMemory::kPageSize};
     return old;
   }
   LinearMemory memory;

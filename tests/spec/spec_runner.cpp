@@ -81,6 +81,7 @@ struct Options {
   unsigned timeout = 300;
   bool fork = true;
   unsigned optLevel = 2;
+  nomos::MemoryStrategy memory = nomos::MemoryStrategy::GuardPages;
 };
 
 enum class Status { Pass, Fail, Skip };
@@ -463,8 +464,9 @@ std::optional<nomos::Bytes> readFile(const fs::path &path) {
 
 class ScriptRunner {
 public:
-  ScriptRunner(fs::path dir, unsigned optLevel)
-      : dir_(std::move(dir)), engine_(nomos::EngineOptions{optLevel}) {
+  ScriptRunner(fs::path dir, const Options &opt)
+      : dir_(std::move(dir)), memory_(opt.memory),
+        engine_(nomos::EngineOptions{.optLevel = opt.optLevel, .memory = opt.memory}) {
     makeSpectest();
   }
 
@@ -486,6 +488,7 @@ private:
   };
 
   fs::path dir_;
+  nomos::MemoryStrategy memory_;
   nomos::Engine engine_;
   std::map<std::string, nomos::Extern, std::less<>> spectest_;
   std::string spectestProblem_;
@@ -527,7 +530,7 @@ private:
         spectest_.emplace("table", *table);
       else
         spectestProblem_ += "spectest table: " + describeError(table.error()) + "; ";
-      auto memory = Extern::memory(1, 2);
+      auto memory = Extern::memory(1, 2, memory_);
       if (memory)
         spectest_.emplace("memory", *memory);
       else
@@ -937,8 +940,8 @@ void writeRecord(FILE *out, char tag, size_t index, const std::string &detail = 
 }
 
 void runCommands(const std::vector<Json> &commands, const fs::path &dir,
-                 unsigned optLevel, FILE *out) {
-  ScriptRunner runner(dir, optLevel);
+                 const Options &opt, FILE *out) {
+  ScriptRunner runner(dir, opt);
   for (size_t i = 0; i < commands.size(); ++i) {
     writeRecord(out, 'B', i);
     Outcome o = runner.run(commands[i]);
@@ -993,7 +996,7 @@ FileResult runFile(const Options &opt, const fs::path &wast) {
     char *buf = nullptr;
     size_t len = 0;
     FILE *mem = open_memstream(&buf, &len);
-    runCommands(*commands, dir, opt.optLevel, mem);
+    runCommands(*commands, dir, opt, mem);
     std::fclose(mem);
     std::istringstream lines(std::string(buf, len));
     std::free(buf);
@@ -1023,7 +1026,7 @@ FileResult runFile(const Options &opt, const fs::path &wast) {
       if (!out)
         _exit(3);
       try {
-        runCommands(*commands, dir, opt.optLevel, out);
+        runCommands(*commands, dir, opt, out);
       } catch (...) {
         _exit(4);
       }
@@ -1099,7 +1102,7 @@ FileResult runFile(const Options &opt, const fs::path &wast) {
     std::fprintf(stderr, "nomos_spec_runner: %s\n", message);
   std::fprintf(stderr,
                "usage: nomos_spec_runner [--details N] [--timeout S] [--no-fork] "
-               "[-O N] WAST2JSON SUITE_DIR WORK_DIR [FILTER...]\n");
+               "[-O N] [--memory guard|explicit] WAST2JSON SUITE_DIR WORK_DIR [FILTER...]\n");
   std::exit(2);
 }
 
@@ -1139,6 +1142,13 @@ int main(int argc, char **argv) {
       opt.fork = false;
     else if (a == "-O")
       opt.optLevel = numberArg(i, argc, argv);
+    else if (a == "--memory" && i + 1 < argc) {
+      std::string strategy = argv[++i];
+      if (strategy != "guard" && strategy != "explicit")
+        usage("--memory takes guard or explicit");
+      opt.memory = strategy == "guard" ? nomos::MemoryStrategy::GuardPages
+                                       : nomos::MemoryStrategy::ExplicitChecks;
+    }
     else if (a == "--help" || a == "-h")
       usage();
     else if (a.size() > 1 && a[0] == '-' && a != "-")

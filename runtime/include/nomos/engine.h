@@ -25,6 +25,23 @@ enum class Stage {
 // "wasm", "metered", "llvm", "llvm-opt", "asm".
 NOMOS_API std::optional<Stage> parseStage(std::string_view name);
 
+// How compiled code keeps memory accesses inside linear memory
+// (docs/sandbox.md).
+enum class MemoryStrategy {
+  // No bounds check in code: each memory is a slot of 6 GiB of address
+  // space (4 GiB plus a guard region); a fault there becomes a
+  // MemoryOutOfBounds trap through a SIGSEGV/SIGBUS handler, which passes
+  // every other fault to the handler installed before it.
+  GuardPages,
+  // Every access is checked in code; no signal handler, and memories take
+  // address space only as large as they are (many more fit in a process).
+  ExplicitChecks,
+};
+
+// GuardPages, unless the environment variable NOMOS_MEMORY is "explicit"
+// (read once): hosts that cannot take over SIGSEGV choose without a rebuild.
+NOMOS_API MemoryStrategy defaultMemoryStrategy();
+
 struct EngineOptions {
   unsigned optLevel = 2; // LLVM optimization level, 0..3
   // Gas metering (docs/metering.md): instrument every module with the gas
@@ -39,6 +56,7 @@ struct EngineOptions {
   // generated for it. Empty (the default): no disk cache, only the
   // engine's memory cache. defaultCacheDir() is what the CLI uses.
   std::optional<std::string> cacheDir;
+  MemoryStrategy memory = defaultMemoryStrategy();
 };
 
 // $XDG_CACHE_HOME/nomos, else $HOME/.cache/nomos (else empty).

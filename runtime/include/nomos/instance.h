@@ -37,8 +37,11 @@ public:
 
   static Extern function(FunctionType type, HostCallback callback);
   static Extern global(Value initial, bool isMutable);
-  static Expected<Extern> memory(uint32_t minimumPages,
-                                 std::optional<uint32_t> maximumPages);
+  // A memory for modules compiled with `strategy`: a module compiled for
+  // guard pages can import only a guard-page memory.
+  static Expected<Extern>
+  memory(uint32_t minimumPages, std::optional<uint32_t> maximumPages,
+         MemoryStrategy strategy = defaultMemoryStrategy());
   static Expected<Extern> table(ValueType elementType, uint32_t minimum,
                                 std::optional<uint32_t> maximum);
 

@@ -1,6 +1,7 @@
 // The compiler: Binaryen IR -> LLVM IR -> optimized native object code.
 #pragma once
 
+#include <nomos/compiler/runtime_abi.h>
 #include <nomos/metering/binaryen_module.h>
 #include <nomos/metering/gas.h>
 
@@ -19,6 +20,7 @@ struct CompileOptions {
   // Metering-specific optimization: keep the gas counter in a local
   // (promoted to a register) instead of vmctx. Gas is the same either way.
   bool gasInRegister = true;
+  rt::MemoryStrategy memory = rt::MemoryStrategy::GuardPages;
 };
 
 // A relocatable ELF object for the host, with one invoke thunk per exported

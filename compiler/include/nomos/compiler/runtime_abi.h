@@ -36,8 +36,25 @@ struct alignas(16) ValueSlot {
 // A global's storage, shared by every instance that imports it.
 using GlobalSlot = ValueSlot;
 
-// A linear memory's size, shared by every instance that imports it; its
-// base never moves (the maximum is reserved up front).
+// How generated code keeps memory accesses inside linear memory
+// (docs/sandbox.md). Chosen per engine; a module compiled for guard pages
+// runs only with guard-page memories.
+enum class MemoryStrategy : uint8_t {
+  // No check in code: a memory is a slot of 4 GiB plus kGuardBytes of
+  // address space that never moves, inaccessible past its size; the
+  // runtime's signal handler turns a fault there into a trap.
+  GuardPages,
+  // Every access is compared with the current size; a memory may move when
+  // it grows, so code reloads its base after calls and memory.grow.
+  ExplicitChecks,
+};
+// Guard pages: every i32 address plus a static offset up to this (minus the
+// access width) lands inside the slot; larger offsets are checked in code.
+inline constexpr uint64_t kGuardBytes = uint64_t(2) << 30;
+inline constexpr uint64_t kGuardSlotBytes = (uint64_t(4) << 30) + kGuardBytes;
+
+// A linear memory, shared by every instance that imports it. With guard
+// pages `base` never moves; with explicit checks it may as memory grows.
 struct Memory {
   uint8_t *base;
   uint64_t size; // accessible bytes
@@ -52,7 +69,7 @@ struct Table {
 };
 
 struct VMContext {
-  uint8_t *memoryBase;   // memories[0]->base, cached (it never moves)
+  uint8_t *memoryBase;   // memory->base, cached for guard pages (it never moves)
   Memory *memory;        // memory 0, or null
   GlobalSlot **globals;  // by global index (imported ones point elsewhere)
   ImportSlot *imports;   // by imported function index
