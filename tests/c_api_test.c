@@ -1,7 +1,8 @@
 /* The C API (<nomos.h>), in C: the behaviour vm_test.cpp, gas_test.cpp and
  * state_test.cpp check through the C++ API (calls, traps, gas, children,
- * upgrade, a VM kept in LMDB), plus the C API's own contract (errors as
- * values, NULL handles, ownership). A small harness: each test is a
+ * upgrade, a VM kept in LMDB), instances linked to host functions and to
+ * each other, and the C API's own contract (errors as values, NULL
+ * handles, ownership). A small harness: each test is a
  * function; `nomos_c_api_tests NAME` runs one (ctest runs each), no
  * argument runs all. A failed check prints file:line and fails the run. */
 #include <nomos.h>
@@ -738,6 +739,158 @@ static void version_and_encoding(void) {
   CHECK(bytes[0] == 4 && bytes[3] == 1);
 }
 
+/* ---- instances and host functions ------------------------------------------------ */
+
+typedef struct {
+  int calls;
+  int finalized;
+} host_state_t;
+
+static nomos_error_t *host_add(void *context, const nomos_value_t *args,
+                               size_t arg_count, nomos_value_t *results,
+                               size_t result_count) {
+  host_state_t *state = context;
+  ++state->calls;
+  if (arg_count != 2 || result_count != 1)
+    return nomos_error_new(NOMOS_ERROR_BAD_ARGUMENTS, "add: wrong arity");
+  results[0] = nomos_value_i32(nomos_value_as_i32(args[0]) +
+                               nomos_value_as_i32(args[1]));
+  return NULL;
+}
+
+static nomos_error_t *host_fail(void *context, const nomos_value_t *args,
+                                size_t arg_count, nomos_value_t *results,
+                                size_t result_count) {
+  (void)context, (void)args, (void)arg_count, (void)results, (void)result_count;
+  return nomos_error_new(NOMOS_ERROR_IO_ERROR, "the disk is gone");
+}
+
+static void finalize_state(void *context) {
+  ((host_state_t *)context)->finalized++;
+}
+
+typedef struct {
+  const nomos_extern_t *add, *fail, *base, *first_bump;
+} imports_t;
+
+static bool is(const char *text, size_t size, const char *expected) {
+  return size == strlen(expected) && memcmp(text, expected, size) == 0;
+}
+
+static const nomos_extern_t *resolve(void *context, const char *module,
+                                     size_t module_size, const char *name,
+                                     size_t name_size) {
+  const imports_t *imports = context;
+  if (is(module, module_size, "first") && is(name, name_size, "bump"))
+    return imports->first_bump;
+  if (!is(module, module_size, "env"))
+    return NULL;
+  if (is(name, name_size, "add"))
+    return imports->add;
+  if (is(name, name_size, "fail"))
+    return imports->fail;
+  if (is(name, name_size, "base"))
+    return imports->base;
+  return NULL;
+}
+
+static void instances_call_host_functions_and_keep_state(void) {
+  host_state_t state = {0, 0};
+  nomos_value_type_t i32x2[] = {NOMOS_I32, NOMOS_I32};
+  imports_t imports = {NULL, NULL, NULL, NULL};
+  nomos_extern_t *add = nomos_extern_function(i32x2, 2, i32x2, 1, host_add,
+                                              &state, finalize_state);
+  nomos_extern_t *fail =
+      nomos_extern_function(NULL, 0, NULL, 0, host_fail, NULL, NULL);
+  nomos_extern_t *base = nomos_extern_global(nomos_value_i32(100), false);
+  REQUIRE(add && fail && base);
+  CHECK(nomos_extern_kind(add) == NOMOS_EXTERN_FUNCTION);
+  imports.add = add;
+  imports.fail = fail;
+  imports.base = base;
+
+  nomos_engine_t *engine = NULL;
+  REQUIRE_OK(nomos_engine_new(NULL, &engine));
+  file_t code = wat_module("host_import");
+  nomos_instance_t *first = NULL;
+  REQUIRE_OK(nomos_instance_new(engine, code.data, code.size, resolve,
+                                &imports, NULL, &first));
+  /* Without the imports it does not link; the message names the import. */
+  nomos_instance_t *unlinked = NULL;
+  CHECK_ERROR(nomos_instance_new(engine, code.data, code.size, NULL, NULL,
+                                 NULL, &unlinked),
+              NOMOS_ERROR_LINK_ERROR, "add");
+  free(code.data);
+  nomos_extern_free(add); /* the instance keeps the function */
+
+  nomos_value_t five = nomos_value_i32(5);
+  nomos_call_result_t *result = NULL;
+  REQUIRE_OK(nomos_instance_call(first, "run", &five, 1, &result));
+  CHECK_EQ(nomos_value_as_i32(nomos_call_result_value(result, 0)), 115);
+  nomos_call_result_free(result);
+  CHECK_EQ(state.calls, 1);
+  /* A failing host function traps the guest with HOST_ERROR and its text. */
+  CHECK_ERROR(nomos_instance_call(first, "call_fail", NULL, 0, NULL),
+              NOMOS_ERROR_HOST_ERROR, "the disk is gone");
+
+  /* State lives across calls: the exported global counts. */
+  REQUIRE_OK(nomos_instance_call(first, "bump", NULL, 0, NULL));
+  nomos_extern_t *counter = nomos_instance_export(first, "counter");
+  REQUIRE(counter);
+  CHECK(nomos_extern_kind(counter) == NOMOS_EXTERN_GLOBAL);
+  CHECK_EQ(nomos_value_as_i64(nomos_extern_global_value(counter)), 1);
+  CHECK(nomos_instance_export(first, "nope") == NULL);
+  CHECK_EQ(nomos_instance_export_count(first), 4);
+  CHECK(strcmp(nomos_instance_export_name(first, 0), "counter") == 0);
+
+  /* A second instance imports the first's bump. */
+  imports.first_bump = nomos_instance_export(first, "bump");
+  REQUIRE(imports.first_bump);
+  code = wat_module("host_link");
+  nomos_instance_t *second = NULL;
+  REQUIRE_OK(nomos_instance_new(engine, code.data, code.size, resolve,
+                                &imports, NULL, &second));
+  free(code.data);
+  REQUIRE_OK(nomos_instance_call(second, "bump_twice", NULL, 0, &result));
+  CHECK_EQ(nomos_value_as_i64(nomos_call_result_value(result, 0)), 3);
+  nomos_call_result_free(result);
+  CHECK_EQ(nomos_value_as_i64(nomos_extern_global_value(counter)), 3);
+
+  nomos_extern_free((nomos_extern_t *)imports.first_bump);
+  nomos_extern_free(counter);
+  nomos_instance_free(second);
+  CHECK_EQ(state.finalized, 0);
+  nomos_instance_free(first);
+  /* The last user of add is gone: its context is finalized, once. */
+  CHECK_EQ(state.finalized, 1);
+  nomos_extern_free(fail);
+  nomos_extern_free(base);
+  nomos_engine_free(engine);
+}
+
+static void host_memories_tables_and_globals(void) {
+  nomos_extern_t *memory = NULL;
+  uint32_t max = 2;
+  REQUIRE_OK(nomos_extern_memory(1, &max, &memory));
+  CHECK(nomos_extern_kind(memory) == NOMOS_EXTERN_MEMORY);
+  nomos_extern_free(memory);
+  memory = NULL;
+  CHECK_ERROR(nomos_extern_memory(3, &max, &memory), NOMOS_ERROR_BAD_ARGUMENTS,
+              NULL);
+  CHECK(memory == NULL);
+  nomos_extern_t *table = NULL;
+  REQUIRE_OK(nomos_extern_table(NOMOS_FUNCREF, 4, NULL, &table));
+  CHECK(nomos_extern_kind(table) == NOMOS_EXTERN_TABLE);
+  nomos_extern_free(table);
+  CHECK_ERROR(nomos_extern_table(NOMOS_I32, 4, NULL, &table),
+              NOMOS_ERROR_BAD_ARGUMENTS, "funcref");
+  nomos_extern_t *global = nomos_extern_global(nomos_value_i64(-7), true);
+  nomos_value_t value = nomos_extern_global_value(global);
+  CHECK(value.type == NOMOS_I64);
+  CHECK_EQ(nomos_value_as_i64(value), -7);
+  nomos_extern_free(global);
+}
+
 /* ---- the runner ------------------------------------------------------------------ */
 
 typedef struct {
@@ -772,6 +925,8 @@ static const test_t tests[] = {
     TEST(engine_caches_and_inspects),
     TEST(disk_cache_serves_a_second_engine),
     TEST(version_and_encoding),
+    TEST(instances_call_host_functions_and_keep_state),
+    TEST(host_memories_tables_and_globals),
 };
 
 int main(int argc, char **argv) {

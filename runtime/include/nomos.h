@@ -1,5 +1,6 @@
 /* Nomos's C API: engines, stores and VMs (calls, traps, gas, limits,
- * children's stores, upgrade, the disk cache and inspection) for programs in
+ * children's stores, upgrade, the disk cache and inspection), and instances
+ * linked to host functions and to each other, for programs in
  * C or any language with a C FFI. The C++ API is <nomos/nomos.h>; this header
  * wraps it (runtime/src/c_api.cpp) and shares its behaviour and docs (the
  * README's "The C++ API").
@@ -377,6 +378,90 @@ NOMOS_API size_t nomos_exports_results(const nomos_exports_t *exports,
                                          size_t index,
                                          const nomos_value_type_t **types);
 NOMOS_API void nomos_exports_free(nomos_exports_t *exports);
+
+/* ---- instances (the lower-level API) -------------------------------------- */
+
+/* Instances live across calls and link to each other and to host-made
+ * functions, globals, memories and tables through their imports (README,
+ * "Instances"). */
+typedef struct nomos_extern nomos_extern_t;
+typedef struct nomos_instance nomos_instance_t;
+
+typedef enum nomos_extern_kind {
+  NOMOS_EXTERN_FUNCTION,
+  NOMOS_EXTERN_TABLE,
+  NOMOS_EXTERN_MEMORY,
+  NOMOS_EXTERN_GLOBAL
+} nomos_extern_kind_t;
+
+/* A host function's body: reads arg_count arguments, writes result_count
+ * results (its type's), and returns NULL, or an error (nomos_error_new)
+ * that traps the calling guest: HOST_ERROR with the error's text, unless
+ * its kind is a trap kind. Nomos frees the returned error. */
+typedef nomos_error_t *(*nomos_host_callback_t)(void *context,
+                                                const nomos_value_t *args,
+                                                size_t arg_count,
+                                                nomos_value_t *results,
+                                                size_t result_count);
+
+/* Finds the extern bound to an import (module, name; not NUL-terminated), or
+ * returns NULL when there is none (a LINK_ERROR names it). The extern stays
+ * the caller's: Nomos takes its own reference. */
+typedef const nomos_extern_t *(*nomos_import_resolver_t)(
+    void *context, const char *module, size_t module_size, const char *name,
+    size_t name_size);
+
+/* An error for a host callback to return. */
+NOMOS_API nomos_error_t *nomos_error_new(nomos_error_kind_t kind,
+                                         const char *message);
+
+/* A host function of type params -> results. `finalize` (may be NULL) is
+ * called with `context` once no instance or handle uses the function. */
+NOMOS_API nomos_extern_t *
+nomos_extern_function(const nomos_value_type_t *params, size_t param_count,
+                      const nomos_value_type_t *results, size_t result_count,
+                      nomos_host_callback_t callback, void *context,
+                      void (*finalize)(void *context));
+NOMOS_API nomos_extern_t *nomos_extern_global(nomos_value_t initial,
+                                              bool is_mutable);
+/* maximum_pages NULL: no maximum. */
+NOMOS_API nomos_error_t *nomos_extern_memory(uint32_t minimum_pages,
+                                             const uint32_t *maximum_pages,
+                                             nomos_extern_t **out);
+/* element_type NOMOS_FUNCREF or NOMOS_EXTERNREF; maximum NULL: none. */
+NOMOS_API nomos_error_t *nomos_extern_table(nomos_value_type_t element_type,
+                                            uint32_t minimum,
+                                            const uint32_t *maximum,
+                                            nomos_extern_t **out);
+NOMOS_API nomos_extern_kind_t nomos_extern_kind(const nomos_extern_t *ext);
+/* A global's current value (an i32 0 for another kind). */
+NOMOS_API nomos_value_t nomos_extern_global_value(const nomos_extern_t *ext);
+/* Frees the handle; instances keep what they imported or exported alive. */
+NOMOS_API void nomos_extern_free(nomos_extern_t *ext);
+
+/* Loads code in the engine, binds its imports through `resolve` (NULL: the
+ * module may import nothing) and instantiates it (segments, start
+ * function). limits NULL: the defaults. Errors: the load errors, LINK_ERROR,
+ * or a trap. */
+NOMOS_API nomos_error_t *
+nomos_instance_new(nomos_engine_t *engine, const void *code, size_t size,
+                   nomos_import_resolver_t resolve, void *context,
+                   const nomos_limits_t *limits, nomos_instance_t **out);
+NOMOS_API void nomos_instance_free(nomos_instance_t *instance);
+/* Calls an exported function (the instance keeps its state across calls).
+ * out may be NULL; its values are the results (no logs; gas 0). */
+NOMOS_API nomos_error_t *nomos_instance_call(nomos_instance_t *instance,
+                                             const char *name,
+                                             const nomos_value_t *args,
+                                             size_t arg_count,
+                                             nomos_call_result_t **out);
+/* An export (free it with nomos_extern_free), or NULL when there is none. */
+NOMOS_API nomos_extern_t *nomos_instance_export(const nomos_instance_t *instance,
+                                                const char *name);
+/* Every export's name, in the module's order; NULL past the end. */
+NOMOS_API size_t nomos_instance_export_count(const nomos_instance_t *instance);
+NOMOS_API const char *
+nomos_instance_export_name(const nomos_instance_t *instance, size_t index);
 
 #ifdef __cplusplus
 }

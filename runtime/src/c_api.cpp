@@ -37,6 +37,15 @@ struct nomos_call_result {
   CallResult result;
 };
 
+struct nomos_extern {
+  Extern ext;
+};
+
+struct nomos_instance {
+  Instance instance;
+  std::vector<std::string> exportNames; // for nomos_instance_export_name
+};
+
 struct nomos_exports {
   std::vector<ExportedFunction> functions;
   // The types as the C enum, per function: params, then results.
@@ -50,6 +59,7 @@ static_assert(NOMOS_ERROR_MALFORMED_MODULE == int(ErrorKind::MalformedModule));
 static_assert(NOMOS_ERROR_IO_ERROR == int(ErrorKind::IoError));
 static_assert(NOMOS_EXTERNREF == int(ValueType::ExternRef));
 static_assert(NOMOS_STAGE_ASM == int(Stage::Asm));
+static_assert(NOMOS_EXTERN_GLOBAL == int(ExternKind::Global));
 
 namespace {
 
@@ -211,6 +221,61 @@ nomos_error_t *decodeInto(const void *data, size_t size, T *out) {
 template <class T> void encodeInto(T value, uint8_t *out) {
   Bytes bytes = encode<T>(value);
   std::memcpy(out, bytes.data(), bytes.size());
+}
+
+std::vector<ValueType> toTypes(const nomos_value_type_t *types, size_t count) {
+  std::vector<ValueType> out;
+  for (size_t i = 0; i < count; ++i)
+    out.push_back(ValueType(types[i]));
+  return out;
+}
+
+nomos_value_t fromValue(const Value &value) {
+  return {nomos_value_type_t(value.type), value.bits, value.hi};
+}
+
+// A C host function as a HostCallback. The context's finalizer runs when
+// the last copy of the callback (so of the function) is gone.
+HostCallback hostCallback(size_t resultCount, nomos_host_callback_t callback,
+                          void *context, void (*finalize)(void *)) {
+  std::shared_ptr<void> owner(context, [finalize](void *c) {
+    if (finalize)
+      finalize(c);
+  });
+  return [=](std::span<const Value> args) -> Expected<std::vector<Value>> {
+    std::vector<nomos_value_t> cArgs;
+    for (const Value &arg : args)
+      cArgs.push_back(fromValue(arg));
+    std::vector<nomos_value_t> cResults(resultCount, nomos_value_i32(0));
+    if (nomos_error_t *error = callback(owner.get(), cArgs.data(), cArgs.size(),
+                                        cResults.data(), cResults.size())) {
+      Error out = std::move(error->error);
+      delete error;
+      return tl::unexpected(std::move(out));
+    }
+    return toValues(cResults.data(), cResults.size());
+  };
+}
+
+// An import resolver over a C one.
+ImportResolver importResolver(nomos_import_resolver_t resolve, void *context) {
+  return [=](std::string_view module,
+             std::string_view name) -> std::optional<Extern> {
+    if (!resolve)
+      return std::nullopt;
+    const nomos_extern_t *ext =
+        resolve(context, module.data(), module.size(), name.data(), name.size());
+    if (!ext)
+      return std::nullopt;
+    return ext->ext;
+  };
+}
+
+nomos_error_t *giveExtern(Expected<Extern> ext, nomos_extern_t **out) {
+  if (!ext)
+    return newError(std::move(ext.error()));
+  *out = new nomos_extern{std::move(*ext)};
+  return nullptr;
 }
 
 } // namespace
@@ -537,8 +602,7 @@ nomos_value_t nomos_call_result_value(const nomos_call_result_t *result,
                                       size_t index) {
   if (index >= result->result.results.size())
     return nomos_value_i32(0);
-  const Value &value = result->result.results[index];
-  return {nomos_value_type_t(value.type), value.bits, value.hi};
+  return fromValue(result->result.results[index]);
 }
 
 size_t nomos_call_result_log_count(const nomos_call_result_t *result) {
@@ -686,5 +750,135 @@ size_t nomos_exports_results(const nomos_exports_t *exports, size_t index,
 }
 
 void nomos_exports_free(nomos_exports_t *exports) { delete exports; }
+
+// ---- instances --------------------------------------------------------------
+
+nomos_error_t *nomos_error_new(nomos_error_kind_t kind, const char *message) {
+  return guardOr<nomos_error_t *>(nullptr, [&] {
+    return newError(ErrorKind(kind), message ? message : "");
+  });
+}
+
+nomos_extern_t *nomos_extern_function(const nomos_value_type_t *params,
+                                      size_t param_count,
+                                      const nomos_value_type_t *results,
+                                      size_t result_count,
+                                      nomos_host_callback_t callback,
+                                      void *context,
+                                      void (*finalize)(void *context)) {
+  if (!callback || (!params && param_count) || (!results && result_count))
+    return nullptr;
+  return guardOr<nomos_extern_t *>(nullptr, [&] {
+    FunctionType type{toTypes(params, param_count),
+                      toTypes(results, result_count)};
+    return new nomos_extern{Extern::function(
+        std::move(type),
+        hostCallback(result_count, callback, context, finalize))};
+  });
+}
+
+nomos_extern_t *nomos_extern_global(nomos_value_t initial, bool is_mutable) {
+  return guardOr<nomos_extern_t *>(nullptr, [&] {
+    Value value{ValueType(initial.type), initial.bits, initial.hi};
+    return new nomos_extern{Extern::global(value, is_mutable)};
+  });
+}
+
+static std::optional<uint32_t> optionalLimit(const uint32_t *value) {
+  return value ? std::optional<uint32_t>(*value) : std::nullopt;
+}
+
+nomos_error_t *nomos_extern_memory(uint32_t minimum_pages,
+                                   const uint32_t *maximum_pages,
+                                   nomos_extern_t **out) {
+  if (!out)
+    return badArgument(__func__, "out");
+  return guard([&] {
+    return giveExtern(Extern::memory(minimum_pages, optionalLimit(maximum_pages)),
+                      out);
+  });
+}
+
+nomos_error_t *nomos_extern_table(nomos_value_type_t element_type,
+                                  uint32_t minimum, const uint32_t *maximum,
+                                  nomos_extern_t **out) {
+  if (!out)
+    return badArgument(__func__, "out");
+  return guard([&] {
+    return giveExtern(
+        Extern::table(ValueType(element_type), minimum, optionalLimit(maximum)),
+        out);
+  });
+}
+
+nomos_extern_kind_t nomos_extern_kind(const nomos_extern_t *ext) {
+  return nomos_extern_kind_t(ext->ext.kind());
+}
+
+nomos_value_t nomos_extern_global_value(const nomos_extern_t *ext) {
+  if (ext->ext.kind() != ExternKind::Global)
+    return nomos_value_i32(0);
+  return fromValue(ext->ext.globalValue());
+}
+
+void nomos_extern_free(nomos_extern_t *ext) { delete ext; }
+
+nomos_error_t *nomos_instance_new(nomos_engine_t *engine, const void *code,
+                                  size_t size, nomos_import_resolver_t resolve,
+                                  void *context, const nomos_limits_t *limits,
+                                  nomos_instance_t **out) {
+  if (!engine || !out)
+    return badArgument(__func__, engine ? "out" : "engine");
+  return guard([&]() -> nomos_error_t * {
+    auto instance = Instance::create(*engine->engine, view(code, size),
+                                     importResolver(resolve, context),
+                                     limits ? toLimits(*limits) : Limits{});
+    if (!instance)
+      return newError(std::move(instance.error()));
+    std::vector<std::string> names = instance->exportNames();
+    *out = new nomos_instance{std::move(*instance), std::move(names)};
+    return nullptr;
+  });
+}
+
+void nomos_instance_free(nomos_instance_t *instance) { delete instance; }
+
+nomos_error_t *nomos_instance_call(nomos_instance_t *instance, const char *name,
+                                   const nomos_value_t *args, size_t arg_count,
+                                   nomos_call_result_t **out) {
+  if (!instance || !name)
+    return badArgument(__func__, instance ? "name" : "instance");
+  if (!args && arg_count)
+    return badArgument(__func__, "args");
+  return guard([&]() -> nomos_error_t * {
+    auto results = instance->instance.call(name, toValues(args, arg_count));
+    if (!results)
+      return newError(std::move(results.error()));
+    if (out)
+      *out = new nomos_call_result{CallResult{std::move(*results), {}, 0, 0}};
+    return nullptr;
+  });
+}
+
+nomos_extern_t *nomos_instance_export(const nomos_instance_t *instance,
+                                      const char *name) {
+  if (!instance || !name)
+    return nullptr;
+  return guardOr<nomos_extern_t *>(nullptr, [&]() -> nomos_extern_t * {
+    std::optional<Extern> ext = instance->instance.exported(name);
+    return ext ? new nomos_extern{std::move(*ext)} : nullptr;
+  });
+}
+
+size_t nomos_instance_export_count(const nomos_instance_t *instance) {
+  return instance->exportNames.size();
+}
+
+const char *nomos_instance_export_name(const nomos_instance_t *instance,
+                                       size_t index) {
+  if (index >= instance->exportNames.size())
+    return nullptr;
+  return instance->exportNames[index].c_str();
+}
 
 } // extern "C"
