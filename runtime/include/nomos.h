@@ -366,7 +366,8 @@ NOMOS_API nomos_store_t *nomos_vm_store(nomos_vm_t *vm);
 NOMOS_API void nomos_vm_limits(const nomos_vm_t *vm, nomos_limits_t *out);
 
 /* The current code's exported functions: free with nomos_exports_free.
- * Names and types are valid until then; NULL / 0 past the end. */
+ * Names and types are valid until then; NULL / 0 past the end (types may
+ * be NULL when only the count is wanted). */
 NOMOS_API nomos_exports_t *nomos_vm_exports(const nomos_vm_t *vm);
 NOMOS_API size_t nomos_exports_count(const nomos_exports_t *exports);
 NOMOS_API const char *nomos_exports_name(const nomos_exports_t *exports,

@@ -731,12 +731,11 @@ const char *nomos_exports_name(const nomos_exports_t *exports, size_t index) {
 // The types of a function's params or results: their count and *types.
 static size_t giveTypes(const std::vector<std::vector<nomos_value_type_t>> &all,
                         size_t index, const nomos_value_type_t **types) {
-  if (index >= all.size()) {
-    *types = nullptr;
-    return 0;
-  }
-  *types = all[index].data();
-  return all[index].size();
+  const std::vector<nomos_value_type_t> *found =
+      index < all.size() ? &all[index] : nullptr;
+  if (types)
+    *types = found ? found->data() : nullptr;
+  return found ? found->size() : 0;
 }
 
 size_t nomos_exports_params(const nomos_exports_t *exports, size_t index,
