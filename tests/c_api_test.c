@@ -727,6 +727,47 @@ static void disk_cache_serves_a_second_engine(void) {
   CHECK(system(command) == 0);
 }
 
+static void store_batches_are_all_or_nothing(void) {
+  nomos_store_t *store = nomos_memory_store_new();
+  REQUIRE(store);
+  REQUIRE_OK(nomos_store_set(store, "gone", 4, "x", 1));
+  nomos_store_write_t writes[] = {
+      {"a", 1, "1", 1, false}, {"gone", 4, NULL, 0, true}, {"b", 1, "2", 1, false}};
+  REQUIRE_OK(nomos_store_apply(store, writes, 3));
+  tally_t t = {0, 0};
+  REQUIRE_OK(nomos_store_for_each(store, tally, &t));
+  CHECK_EQ(t.entries, 2);
+  /* One entry past the key limit: nothing of the batch is written. */
+  char key[600];
+  memset(key, 'k', sizeof key);
+  nomos_store_write_t bad[] = {{"c", 1, "3", 1, false},
+                               {key, sizeof key, "v", 1, false}};
+  CHECK_ERROR(nomos_store_apply(store, bad, 2), NOMOS_ERROR_STORAGE_LIMIT, NULL);
+  nomos_bytes_t value;
+  bool found = true;
+  REQUIRE_OK(nomos_store_get(store, "c", 1, &value, &found));
+  CHECK(!found);
+  nomos_store_free(store);
+}
+
+static void values_print_and_parse(void) {
+  nomos_value_t value;
+  REQUIRE_OK(nomos_value_parse(NOMOS_I32, "-7", &value));
+  CHECK(value.type == NOMOS_I32);
+  CHECK(nomos_value_as_i32(value) == -7);
+  REQUIRE_OK(nomos_value_parse(NOMOS_F32, "nan:0x200000", &value));
+  CHECK_EQ(value.bits, 0x7fa00000u);
+  char *text = nomos_value_to_string(value);
+  REQUIRE(text);
+  CHECK(strcmp(text, "nan:0x200000") == 0);
+  nomos_string_free(text);
+  text = nomos_value_to_string(nomos_value_i64(-42));
+  CHECK(text && strcmp(text, "-42") == 0);
+  nomos_string_free(text);
+  CHECK_ERROR(nomos_value_parse(NOMOS_I32, "forty", &value),
+              NOMOS_ERROR_BAD_ARGUMENTS, NULL);
+}
+
 static void version_and_encoding(void) {
   CHECK(strcmp(nomos_version(), NOMOS_VERSION) == 0);
   uint8_t bytes[8];
@@ -924,6 +965,8 @@ static const test_t tests[] = {
     TEST(lmdb_vm_reopens_upgraded),
     TEST(engine_caches_and_inspects),
     TEST(disk_cache_serves_a_second_engine),
+    TEST(store_batches_are_all_or_nothing),
+    TEST(values_print_and_parse),
     TEST(version_and_encoding),
     TEST(instances_call_host_functions_and_keep_state),
     TEST(host_memories_tables_and_globals),

@@ -155,6 +155,15 @@ static inline int64_t nomos_value_as_i64(nomos_value_t value) {
   return (int64_t)value.bits;
 }
 
+/* The value as the CLI prints it ("42", "-0.5", "nan:0x200000"): free it
+ * with nomos_string_free. */
+NOMOS_API char *nomos_value_to_string(nomos_value_t value);
+/* Parses text as a value of `type` ("42", "0x2a", "1.5", "inf", "nan",
+ * "nan:0x<payload>"); BAD_ARGUMENTS when it does not parse. */
+NOMOS_API nomos_error_t *nomos_value_parse(nomos_value_type_t type,
+                                           const char *text,
+                                           nomos_value_t *out);
+
 /* ---- engines ------------------------------------------------------------ */
 
 typedef enum nomos_stage {
@@ -244,6 +253,20 @@ NOMOS_API nomos_error_t *nomos_store_set(nomos_store_t *store,
                                            const void *key, size_t key_size,
                                            const void *value,
                                            size_t value_size);
+/* One write of a batch: set key to value, or remove key. */
+typedef struct nomos_store_write {
+  const void *key;
+  size_t key_size;
+  const void *value;
+  size_t value_size;
+  bool remove;
+} nomos_store_write_t;
+
+/* Applies the writes in order, atomically where the backend can (LMDB: one
+ * transaction). On an error (STORAGE_LIMIT, IO_ERROR) nothing was written. */
+NOMOS_API nomos_error_t *nomos_store_apply(nomos_store_t *store,
+                                           const nomos_store_write_t *writes,
+                                           size_t count);
 /* existed may be NULL. */
 NOMOS_API nomos_error_t *nomos_store_remove(nomos_store_t *store,
                                               const void *key, size_t key_size,

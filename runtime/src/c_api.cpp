@@ -349,6 +349,25 @@ nomos_error_t *nomos_decode_i32(const void *data, size_t size, int32_t *out) {
   return decodeInto(data, size, out);
 }
 
+char *nomos_value_to_string(nomos_value_t value) {
+  return guardOr<char *>(nullptr, [&] {
+    return giveString(toString(toValues(&value, 1)[0]));
+  });
+}
+
+nomos_error_t *nomos_value_parse(nomos_value_type_t type, const char *text,
+                                 nomos_value_t *out) {
+  if (!text || !out)
+    return badArgument(__func__, text ? "out" : "text");
+  return guard([&]() -> nomos_error_t * {
+    auto value = parseValue(ValueType(type), text);
+    if (!value)
+      return newError(std::move(value.error()));
+    *out = fromValue(*value);
+    return nullptr;
+  });
+}
+
 // ---- engines ----------------------------------------------------------------
 
 void nomos_engine_options_init(nomos_engine_options_t *options) {
@@ -485,6 +504,27 @@ nomos_error_t *nomos_store_set(nomos_store_t *store, const void *key,
   return guard([&]() -> nomos_error_t * {
     store->store->set(view(key, key_size), view(value, value_size));
     return nullptr;
+  });
+}
+
+nomos_error_t *nomos_store_apply(nomos_store_t *store,
+                                 const nomos_store_write_t *writes,
+                                 size_t count) {
+  if (!store || (!writes && count))
+    return badArgument(__func__, store ? "writes" : "store");
+  return guard([&]() -> nomos_error_t * {
+    std::vector<StoreWrite> batch;
+    for (size_t i = 0; i < count; ++i) {
+      ByteView key = view(writes[i].key, writes[i].key_size);
+      std::optional<Bytes> value;
+      if (!writes[i].remove) {
+        ByteView bytes = view(writes[i].value, writes[i].value_size);
+        value = Bytes(bytes.begin(), bytes.end());
+      }
+      batch.emplace_back(Bytes(key.begin(), key.end()), std::move(value));
+    }
+    auto applied = store->store->apply(batch);
+    return applied ? nullptr : newError(std::move(applied.error()));
   });
 }
 
