@@ -52,7 +52,9 @@ struct nomos_exports {
   std::vector<std::vector<nomos_value_type_t>> params, results;
 };
 
-// The C enums are nomos's, value for value.
+// The C enums are nomos's, value for value: both sides list the kinds in
+// the same order without gaps (traps 1..14, other errors from 64), so the
+// ends of each range pin every value.
 static_assert(NOMOS_ERROR_UNREACHABLE == int(ErrorKind::Unreachable));
 static_assert(NOMOS_ERROR_GUEST_ABORT == int(ErrorKind::GuestAbort));
 static_assert(NOMOS_ERROR_MALFORMED_MODULE == int(ErrorKind::MalformedModule));
