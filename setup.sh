@@ -19,6 +19,7 @@ packages=(
   wabt                                 # wat2wasm, wast2json (tests)
   libgtest-dev libexpected-dev libcli11-dev
   liblmdb-dev                          # the durable store
+  pkgconf                              # pkg-config (tests: embedding with nomos.pc)
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -2,11 +2,11 @@
 //
 //   build/tools/bench_sandbox [--count N]
 //
-// For each memory strategy, with the seed's counter program: the time to
-// instantiate a compiled module (the memory slot comes from the pool), how
-// many VMs can be open at once (each called once) and how many Instances
-// live at once, up to N (100,000 by default), with the resident memory each
-// takes. Not a test: its output goes into docs/sandbox.md. The run-time
+// For each memory strategy: the time to instantiate a compiled module
+// (tools/small_instance.wat: its memory slot comes from the pool) and how
+// many of its Instances live at once; how many VMs of the seed's counter can
+// be open at once (each called once); up to N (100,000 by default), with the
+// resident memory each takes. Not a test: its output goes into docs/sandbox.md. The run-time
 // ratio of the two strategies on the kernels comes from
 // `bench_metering --memory explicit` against `bench_metering`.
 #include <nomos/nomos.h>
@@ -125,17 +125,19 @@ int main(int argc, char **argv) {
     }
   }
   Bytes code = readFile(NOMOS_COUNTER_WASM);
-  std::printf("counter.wasm: %zu bytes; up to %zu VMs and instances per mode\n\n",
-              code.size(), count);
+  Bytes small = readFile(NOMOS_SMALL_WASM);
+  std::printf("counter.wasm: %zu bytes (VMs), small_instance.wasm: %zu bytes "
+              "(instances); up to %zu of each per strategy\n\n",
+              code.size(), small.size(), count);
   std::printf("| strategy | instantiate (us) | open VMs | KiB per VM | live instances "
               "| KiB per instance |\n");
   std::printf("| --- | --- | --- | --- | --- | --- |\n");
   for (MemoryStrategy strategy :
        {MemoryStrategy::GuardPages, MemoryStrategy::ExplicitChecks}) {
     auto engine = std::make_shared<Engine>(EngineOptions{.memory = strategy});
-    double micros = instantiateMicros(*engine, code);
+    double micros = instantiateMicros(*engine, small);
     Peak vms = openVMs(engine, code, count);
-    Peak instances = liveInstances(*engine, code, count);
+    Peak instances = liveInstances(*engine, small, count);
     std::printf("| %s | %.2f | %zu | %.1f | %zu | %.1f |\n",
                 nameOf(strategy), micros, vms.reached, vms.mibEach * 1024,
                 instances.reached, instances.mibEach * 1024);

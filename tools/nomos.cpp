@@ -447,7 +447,7 @@ int runInspect(const InspectOptions &options) {
 int main(int argc, char **argv) {
   using namespace nomos::cli;
   CLI::App app{"nomos: run sandboxed, self-upgrading WebAssembly programs"};
-  app.set_version_flag("--version", "nomos 0.1.0");
+  app.set_version_flag("--version", "nomos " NOMOS_VERSION);
   app.require_subcommand(1);
 
   app.add_subcommand("demo", "run the seed example (counter and doubler)");

@@ -7,6 +7,7 @@
 #include <nomos/metering/gas_injection.h>
 
 #include <nomos/metering/module_info.h>
+#include <nomos/version.h>
 
 #include <llvm/Config/llvm-config.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>

@@ -9,4 +9,5 @@
 #include <nomos/instance.h>
 #include <nomos/store.h>
 #include <nomos/value.h>
+#include <nomos/version.h>
 #include <nomos/vm.h>
