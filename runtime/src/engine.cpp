@@ -25,7 +25,7 @@ namespace nomos {
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   if (options.cacheDir && !options.cacheDir->empty())
-    impl_->disk.emplace(*options.cacheDir);
+    impl_->disk.emplace(*options.cacheDir, options.cacheMaxBytes);
 }
 
 std::optional<std::string> defaultCacheDir() {
@@ -128,12 +128,21 @@ Expected<Compiled> onCompilerThread(Work &&work) {
   return std::move(*job.result);
 }
 
+// Adds the time from its making to its end to `total` (stats().loadTime).
+struct LoadTimer {
+  std::chrono::steady_clock::time_point start;
+  std::chrono::nanoseconds &total;
+  ~LoadTimer() { total += std::chrono::steady_clock::now() - start; }
+};
+
 } // namespace
 
 Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
+  auto started = std::chrono::steady_clock::now();
   std::array<uint8_t, 32> hash = llvm::BLAKE3::hash<32>(
       llvm::ArrayRef<uint8_t>(code.data(), code.size()));
   std::lock_guard lock(impl_->mutex);
+  LoadTimer timer{started, impl_->stats.loadTime}; // ends before the lock
   if (auto found = impl_->modules.find(hash); found != impl_->modules.end()) {
     ++impl_->stats.memoryHits;
     return found->second;
@@ -170,6 +179,7 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
                                  impl_->types, schedule);
       if (module) {
         ++impl_->stats.diskHits;
+        impl_->disk->touch(diskKey);
         impl_->modules.emplace(hash, *module);
         return *module;
       }
@@ -215,8 +225,12 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   if (!module)
     return tl::unexpected(module.error());
   impl_->modules.emplace(hash, *module);
-  if (impl_->disk) // best effort: a read-only directory only costs compiles
-    impl_->disk->write(diskKey, *impl_->keyParts, compiled->object);
+  // Best effort: a read-only directory only costs compiles.
+  if (impl_->disk && impl_->disk->write(diskKey, *impl_->keyParts,
+                                        compiled->object)) {
+    ++impl_->stats.diskWrites;
+    impl_->stats.diskEvicted += impl_->disk->evict(diskKey);
+  }
   return *module;
 }
 
