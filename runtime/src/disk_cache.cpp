@@ -3,11 +3,10 @@
 #include <llvm/Support/BLAKE3.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 
 #include <fcntl.h>
@@ -101,19 +100,48 @@ struct Reader {
   }
 };
 
+enum class FileRead { Ok, Missing, Failed };
+
+// The whole file, sized by fstat and read in one go (this runs on every disk
+// hit). A file shortened meanwhile reads short, and the entry's sizes then
+// reject it.
+FileRead readWhole(const std::string &path, std::vector<uint8_t> &out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return FileRead::Missing;
+  struct stat st;
+  bool ok = ::fstat(fd, &st) == 0;
+  out.resize(ok ? size_t(st.st_size) : 0);
+  size_t done = 0;
+  while (ok && done < out.size()) {
+    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    ok = n >= 0;
+    if (n <= 0)
+      break;
+    done += size_t(n);
+  }
+  out.resize(done);
+  ::close(fd);
+  return ok ? FileRead::Ok : FileRead::Failed;
+}
+
 } // namespace
 
 DiskCache::Lookup DiskCache::read(const CacheKey &key,
                                   const std::string &partsText,
                                   std::vector<uint8_t> &object,
                                   std::string &why) const {
-  std::ifstream file(pathOf(key), std::ios::binary);
-  if (!file)
+  std::vector<uint8_t> bytes;
+  switch (readWhole(pathOf(key), bytes)) {
+  case FileRead::Missing:
     return Lookup::Miss;
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), {});
-  if (file.bad()) {
+  case FileRead::Failed:
     why = "cannot read the entry";
     return Lookup::Rejected;
+  case FileRead::Ok:
+    break;
   }
   Reader in{bytes};
   char magic[8];
@@ -196,11 +224,8 @@ bool DiskCache::write(const CacheKey &key, const std::string &partsText,
   return ok;
 }
 
-} // namespace nomos
-
 // ---- The directory: last use, eviction, listing ----------------------------
 
-namespace nomos {
 namespace {
 
 namespace fs = std::filesystem;

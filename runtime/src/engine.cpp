@@ -157,7 +157,7 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   if (impl_->options.metering)
     schedule = impl_->options.schedule;
 
-  // The disk cache: on a hit, decode and validate (cheap), then link the
+  // The disk cache: on a hit, decode the declarations, then link the
   // stored object; Binaryen and LLVM do not run.
   CacheKey diskKey{};
   if (impl_->disk) {
@@ -172,7 +172,11 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
     std::string why;
     switch (impl_->disk->read(diskKey, *impl_->keyParts, object, why)) {
     case DiskCache::Lookup::Hit: {
-      auto info = wasm::decodeModule(code.span());
+      // The entry's key holds the code's hash, and entries are written
+      // only after the code was validated and compiled: only the module's
+      // declarations are decoded again (docs/cache.md, "Fast load").
+      auto info = wasm::decodeModule(code.span(),
+                                     {.validateFunctionBodies = false});
       if (!info)
         return tl::unexpected(info.error());
       auto module = Module::link(std::move(*info), object, *impl_->jit,
