@@ -2,6 +2,8 @@
 #include "test_util.h"
 
 #include <filesystem>
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <thread>
 #include <unistd.h>
@@ -167,6 +169,136 @@ TEST_F(DiskCache, ConcurrentFillersAllSucceed) {
   auto after = engine();
   runLoop(after);
   EXPECT_EQ(after->stats().diskHits, 1u);
+}
+
+// The entry's size of each module, compiled in a directory of its own.
+std::vector<uint64_t> entrySizes(const std::vector<Bytes> &modules,
+                                 const fs::path &dir) {
+  EngineOptions options;
+  options.cacheDir = dir.string();
+  std::vector<uint64_t> sizes;
+  for (const Bytes &code : modules) {
+    fs::remove_all(dir);
+    Engine engine(options);
+    EXPECT_TRUE(engine.load(code));
+    auto entries = listCacheEntries(dir.string());
+    EXPECT_EQ(entries.size(), 1u);
+    sizes.push_back(entries.empty() ? 0 : entries[0].bytes);
+  }
+  fs::remove_all(dir);
+  return sizes;
+}
+
+// mtime has nanoseconds here, but a coarse file system would order uses
+// made within one tick arbitrarily.
+void nextTick() { std::this_thread::sleep_for(std::chrono::milliseconds(20)); }
+
+TEST_F(DiskCache, DiskHitRecordsUse) {
+  runLoop(engine());
+  auto before = listCacheEntries(dir_.string());
+  ASSERT_EQ(before.size(), 1u);
+  nextTick();
+  auto e = engine();
+  runLoop(e);
+  ASSERT_EQ(e->stats().diskHits, 1u);
+  auto after = listCacheEntries(dir_.string());
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_GT(after[0].lastUse, before[0].lastUse);
+}
+
+// Three modules A, B, C under a bound that holds A and B, or A and C, but
+// not all three: A was written first but used (a disk hit) after B, so
+// writing C evicts B only.
+TEST_F(DiskCache, LeastRecentlyUsedIsEvicted) {
+  std::vector<Bytes> modules = {watModule("gas"), watModule("arith"),
+                                watModule("control")};
+  auto sizes = entrySizes(modules, dir_.string() + "-sizes");
+  EngineOptions options;
+  options.cacheMaxBytes = sizes[0] + std::max(sizes[1], sizes[2]);
+  ASSERT_LT(options.cacheMaxBytes, sizes[0] + sizes[1] + sizes[2]);
+
+  auto writer = engine(options);
+  ASSERT_TRUE(writer->load(modules[0]));
+  nextTick();
+  ASSERT_TRUE(writer->load(modules[1]));
+  EXPECT_EQ(writer->stats().diskEvicted, 0u); // A and B fit
+  nextTick();
+  auto user = engine(options);
+  ASSERT_TRUE(user->load(modules[0]));
+  ASSERT_EQ(user->stats().diskHits, 1u);
+  nextTick();
+  ASSERT_TRUE(user->load(modules[2]));
+  EXPECT_EQ(user->stats().diskWrites, 1u);
+  EXPECT_EQ(user->stats().diskEvicted, 1u);
+
+  auto entries = listCacheEntries(dir_.string());
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].bytes + entries[1].bytes, sizes[0] + sizes[2]);
+  // A and C hit, B compiles again.
+  auto reader = engine(); // the default bound: nothing more is evicted
+  std::vector<uint64_t> compiles;
+  for (const Bytes &code : modules) {
+    ASSERT_TRUE(reader->load(code));
+    compiles.push_back(reader->stats().compiles);
+  }
+  EXPECT_EQ(compiles, (std::vector<uint64_t>{0, 1, 1}));
+  EXPECT_EQ(reader->stats().diskHits, 2u);
+  EXPECT_EQ(reader->stats().diskEvicted, 0u);
+}
+
+// An entry larger than the bound stays until the next write: the entry
+// just written is never evicted.
+TEST_F(DiskCache, BoundSmallerThanOneEntryKeepsTheNewest) {
+  EngineOptions options;
+  options.cacheMaxBytes = 1;
+  auto e = engine(options);
+  ASSERT_TRUE(e->load(watModule("gas")));
+  ASSERT_TRUE(e->load(watModule("arith")));
+  EXPECT_EQ(e->stats().diskWrites, 2u);
+  EXPECT_EQ(e->stats().diskEvicted, 1u);
+  ASSERT_EQ(entries().size(), 1u);
+  auto again = engine(options);
+  ASSERT_TRUE(again->load(watModule("arith")));
+  EXPECT_EQ(again->stats().diskHits, 1u);
+}
+
+// Writers' temporary files older than an hour were left by dead processes:
+// the next eviction pass removes them; a fresh one (a live writer's) stays.
+TEST_F(DiskCache, StaleTemporaryFilesAreRemoved) {
+  fs::create_directories(dir_);
+  fs::path stale = dir_ / ".abc.tmp.1.2", fresh = dir_ / ".abc.tmp.3.4";
+  std::ofstream(stale) << "half an entry";
+  std::ofstream(fresh) << "half an entry";
+  fs::last_write_time(stale,
+                      fs::file_time_type::clock::now() - std::chrono::hours(2));
+  runLoop(engine());
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(fresh));
+}
+
+TEST_F(DiskCache, ListAndClear) {
+  EXPECT_TRUE(listCacheEntries(dir_.string()).empty()); // no directory
+  auto e = engine();
+  ASSERT_TRUE(e->load(watModule("gas")));
+  nextTick();
+  ASSERT_TRUE(e->load(watModule("arith")));
+  std::ofstream(dir_ / "notes.txt") << "not an entry";
+  std::ofstream(dir_ / ".x.tmp.1.2") << "a writer's temporary file";
+
+  auto listed = listCacheEntries(dir_.string());
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_LE(listed[0].lastUse, listed[1].lastUse); // least recent first
+  for (const CacheEntryInfo &entry : listed) {
+    EXPECT_EQ(entry.key.size(), 64u);
+    EXPECT_EQ(fs::file_size(dir_ / (entry.key + ".nomos")), entry.bytes);
+  }
+  auto removed = clearCache(dir_.string());
+  ASSERT_TRUE(removed) << removed.error().toString();
+  EXPECT_EQ(*removed, 2u);
+  EXPECT_TRUE(listCacheEntries(dir_.string()).empty());
+  EXPECT_TRUE(fs::exists(dir_ / "notes.txt"));
+  EXPECT_FALSE(fs::exists(dir_ / ".x.tmp.1.2"));
+  EXPECT_EQ(*clearCache(dir_.string() + "-absent"), 0u);
 }
 
 TEST(CacheDir, DefaultFollowsXdg) {

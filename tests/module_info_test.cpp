@@ -208,6 +208,23 @@ TEST(ModuleInfo, RejectsIllTypedBody) {
   EXPECT_NE(result.error().message.find("function 0"), std::string::npos);
 }
 
+// The disk cache's hit decodes code validated before: bodies are only
+// delimited, the declarations are still decoded and checked.
+TEST(ModuleInfo, BodiesCanBeLeftUnvalidated) {
+  const DecodeOptions declarationsOnly{.validateFunctionBodies = false};
+  Bytes illTyped =
+      moduleWithBody({0x00, 0x42, 0x00, 0x42, 0x00, 0x6a, 0x1a, 0x0b});
+  auto info = decodeModule(illTyped, declarationsOnly);
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->functions.size(), 1u);
+  EXPECT_EQ(decodeModule(validModule(), declarationsOnly)->exports.size(), 2u);
+  // A body running past its section is still malformed.
+  Bytes cut = moduleWithBody({0x00, 0x0b});
+  cut[cut.size() - 3] = 0x09; // the body's size
+  EXPECT_EQ(decodeModule(cut, declarationsOnly).error().kind,
+            ErrorKind::MalformedModule);
+}
+
 TEST(ModuleInfo, UnreachableCodeIsPolymorphic) {
   // (func unreachable i32.add drop) is valid; with an i64 operand it is not.
   EXPECT_TRUE(decodeModule(moduleWithBody({0x00, 0x00, 0x6a, 0x1a, 0x0b})));

@@ -1,22 +1,28 @@
 // bench_cache: cold compile vs disk-cache hit vs memory-cache hit
 // (docs/cache.md).
 //
-//   build/tools/bench_cache [--runs N] MODULE.wasm...
+//   build/tools/bench_cache [--runs N] [--cold-runs N] [--kernels DIR]
+//                           [--save-generated DIR] [MODULE.wasm...]
 //
-// For each module, N times (median printed): a cold compile (Engine::load
-// with an empty cache directory: decode, Binaryen, LLVM, link, write the
-// entry), a disk hit (a new Engine on the same directory: decode, read,
-// link) and a memory hit (the same Engine again). Each engine first loads a
-// tiny module so that starting the JIT is not counted. Not a test.
+// Without modules: the kernels of ../shared/bench (built with its build.sh
+// into <build>/bench-kernels when they are not there yet) and two modules
+// generated here, of 111 KiB and 1.35 MiB of wasm. For each module
+// (medians): a cold compile (Engine::load in a new engine with an empty
+// cache directory: decode, Binaryen, LLVM, link, write the entry;
+// --cold-runs times), a disk hit (a new engine on the filled directory:
+// decode, read, link; then instantiate; --runs times) and a memory hit (the
+// same engine: load and instantiate again). Each engine first loads a tiny
+// module so that starting the JIT is not counted. Not a test.
+#include "bench_util.h"
+
 #include <nomos/nomos.h>
 
-#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -24,6 +30,7 @@
 
 namespace fs = std::filesystem;
 using namespace nomos;
+using benchmark::median;
 
 namespace {
 
@@ -33,9 +40,23 @@ double micros(Clock::duration d) {
   return std::chrono::duration<double, std::micro>(d).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
+// CPU time of the whole process (the compiler runs on a thread of its own),
+// in microseconds: on a shared machine wall time also counts waiting for a
+// core.
+double cpuMicros() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) * 1e6 + double(t.tv_nsec) / 1e3;
+}
+
+// Wall and CPU microseconds of `work`, appended to `wall` and `cpu`.
+template <class Work>
+void timed(std::vector<double> &wall, std::vector<double> &cpu, Work &&work) {
+  double cpu0 = cpuMicros();
+  auto start = Clock::now();
+  work();
+  wall.push_back(micros(Clock::now() - start));
+  cpu.push_back(cpuMicros() - cpu0);
 }
 
 // (module (func (export "f")))
@@ -44,70 +65,232 @@ const Bytes kTiny = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
                      0x01, 0x00, 0x07, 0x05, 0x01, 0x01, 0x66, 0x00,
                      0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b};
 
+[[noreturn]] void fail(const std::string &what) {
+  std::fprintf(stderr, "bench_cache: %s\n", what.c_str());
+  std::exit(1);
+}
+
 std::shared_ptr<Engine> warmEngine(const fs::path &dir) {
   EngineOptions options;
   options.cacheDir = dir.string();
   auto engine = std::make_shared<Engine>(options);
-  if (!engine->load(kTiny)) {
-    std::fprintf(stderr, "bench_cache: the tiny module does not load\n");
-    std::exit(1);
-  }
+  if (!engine->load(kTiny))
+    fail("the tiny module does not load");
   return engine;
+}
+
+// ---- A generated module of a given size ------------------------------------
+
+void leb(Bytes &out, uint64_t v) {
+  do {
+    uint8_t byte = v & 0x7f;
+    v >>= 7;
+    out.push_back(byte | (v ? 0x80 : 0));
+  } while (v);
+}
+
+void sleb(Bytes &out, int64_t v) {
+  for (;;) {
+    uint8_t byte = v & 0x7f;
+    v >>= 7;
+    bool done = (v == 0 && !(byte & 0x40)) || (v == -1 && (byte & 0x40));
+    out.push_back(byte | (done ? 0 : 0x80));
+    if (done)
+      return;
+  }
+}
+
+void section(Bytes &out, uint8_t id, const Bytes &body) {
+  out.push_back(id);
+  leb(out, body.size());
+  out.insert(out.end(), body.begin(), body.end());
+}
+
+// One function (param i32) (result i32) (local i32): `rounds` rounds of
+// arithmetic mixing the parameter into the local (about 25 bytes each), and
+// a call of the previous function every eighth, so that the code is not one
+// straight line LLVM could fold away.
+Bytes functionBody(uint32_t index, int rounds) {
+  Bytes body = {0x01, 0x01, 0x7f}; // one local i32
+  for (int r = 0; r < rounds; ++r) {
+    int32_t c = int32_t(index * 2654435761u + r * 40503u);
+    body.insert(body.end(), {0x20, 0x00, 0x41});          // local.get 0; i32.const
+    sleb(body, c);
+    body.insert(body.end(), {0x6a, 0x41});                // i32.add; i32.const
+    sleb(body, c | 1);
+    body.insert(body.end(), {0x6c, 0x20, 0x01, 0x73,      // i32.mul; local.get 1; i32.xor
+                             0x21, 0x01, 0x20, 0x00, 0x41, 0x07, 0x77,
+                             0x21, 0x00});                // local.set 1; rotl 7; local.set 0
+  }
+  if (index > 0 && index % 8 == 0) {
+    body.insert(body.end(), {0x20, 0x01, 0x10});          // local.get 1; call
+    leb(body, index - 1);
+    body.insert(body.end(), {0x21, 0x01});                // local.set 1
+  }
+  body.insert(body.end(), {0x20, 0x01, 0x0b});            // local.get 1; end
+  return body;
+}
+
+// A valid module of `functions` functions, each exported as fN every 64th.
+Bytes generateModule(uint32_t functions, int rounds) {
+  Bytes out = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00};
+  section(out, 1, {0x01, 0x60, 0x01, 0x7f, 0x01, 0x7f}); // (i32) -> i32
+  Bytes funcs;
+  leb(funcs, functions);
+  funcs.insert(funcs.end(), functions, 0x00);
+  section(out, 3, funcs);
+  Bytes exports;
+  uint32_t exported = (functions + 63) / 64;
+  leb(exports, exported);
+  for (uint32_t i = 0; i < functions; i += 64) {
+    std::string name = "f" + std::to_string(i);
+    leb(exports, name.size());
+    exports.insert(exports.end(), name.begin(), name.end());
+    exports.push_back(0x00);
+    leb(exports, i);
+  }
+  section(out, 7, exports);
+  Bytes code;
+  leb(code, functions);
+  for (uint32_t i = 0; i < functions; ++i) {
+    Bytes body = functionBody(i, rounds);
+    leb(code, body.size());
+    code.insert(code.end(), body.begin(), body.end());
+  }
+  section(out, 10, code);
+  return out;
+}
+
+// ---- Measuring --------------------------------------------------------------
+
+struct Subject {
+  std::string name;
+  Bytes code;
+};
+
+// Medians, in microseconds: wall and CPU time.
+struct Figures {
+  double coldWall, coldCpu, diskLoadWall, diskLoadCpu, diskTotalWall,
+      diskTotalCpu, memoryTotalWall;
+  uintmax_t entryBytes;
+};
+
+void loadAndInstantiate(Engine &engine, const Subject &subject) {
+  if (auto instance = Instance::create(engine, subject.code); !instance)
+    fail(subject.name + ": " + instance.error().toString());
+}
+
+Figures measure(const Subject &subject, const fs::path &dir, int runs,
+                int coldRuns) {
+  std::vector<double> coldWall, coldCpu, diskLoadWall, diskLoadCpu,
+      diskTotalWall, diskTotalCpu, memoryTotalWall, memoryTotalCpu;
+  for (int r = 0; r < coldRuns; ++r) {
+    fs::remove_all(dir);
+    auto engine = warmEngine(dir); // writes the tiny module's entry
+    bool loaded = false;
+    timed(coldWall, coldCpu, [&] { loaded = bool(engine->load(subject.code)); });
+    if (!loaded || engine->stats().diskWrites != 2)
+      fail(subject.name + ": the cold load did not compile and write");
+  }
+  uintmax_t entryBytes = 0; // the larger of the two entries, not the tiny one
+  for (const CacheEntryInfo &entry : listCacheEntries(dir.string()))
+    entryBytes = std::max<uintmax_t>(entryBytes, entry.bytes);
+  for (int r = 0; r < runs; ++r) {
+    // A disk hit's load alone, then load and instantiate in another engine.
+    auto loadOnly = warmEngine(dir);
+    bool loaded = false;
+    timed(diskLoadWall, diskLoadCpu,
+          [&] { loaded = bool(loadOnly->load(subject.code)); });
+    auto engine = warmEngine(dir);
+    timed(diskTotalWall, diskTotalCpu,
+          [&] { loadAndInstantiate(*engine, subject); });
+    timed(memoryTotalWall, memoryTotalCpu,
+          [&] { loadAndInstantiate(*engine, subject); });
+    EngineStats s = engine->stats();
+    // The tiny module and the subject from disk, then the subject again.
+    if (!loaded || s.compiles != 0 || s.diskHits != 2 || s.memoryHits != 1)
+      fail(subject.name + ": expected disk hits, then a memory hit");
+  }
+  return {median(coldWall),      median(coldCpu),      median(diskLoadWall),
+          median(diskLoadCpu),   median(diskTotalWall), median(diskTotalCpu),
+          median(memoryTotalWall), entryBytes};
+}
+
+std::vector<Subject> defaultSubjects(const fs::path &kernels) {
+  std::vector<Subject> subjects;
+  if (!benchmark::ensureKernels(NOMOS_BENCH_DIR, kernels, "bench_cache"))
+    std::exit(2);
+  std::vector<fs::path> files;
+  for (const auto &entry : fs::directory_iterator(kernels))
+    if (entry.path().extension() == ".wasm")
+      files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (const fs::path &file : files)
+    subjects.push_back({file.stem().string(), benchmark::readFile(file)});
+  // 111 KiB and 1.35 MiB of wasm, in functions of about 560 bytes.
+  subjects.push_back({"gen-111k", generateModule(200, 20)});
+  subjects.push_back({"gen-1.35m", generateModule(2500, 20)});
+  return subjects;
+}
+
+// Writes the generated modules as DIR/NAME.wasm (to run them elsewhere).
+int saveGenerated(const std::vector<Subject> &subjects, const fs::path &dir) {
+  fs::create_directories(dir);
+  for (const Subject &subject : subjects) {
+    if (!subject.name.starts_with("gen-"))
+      continue;
+    std::ofstream out(dir / (subject.name + ".wasm"), std::ios::binary);
+    out.write(reinterpret_cast<const char *>(subject.code.data()),
+              std::streamsize(subject.code.size()));
+  }
+  return 0;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  int runs = 11;
-  std::vector<std::string> modules;
+  int runs = 11, coldRuns = 3;
+  fs::path kernels = NOMOS_BENCH_OUT;
+  fs::path saveDir; // --save-generated: write the generated modules there
+  std::vector<Subject> subjects;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--runs" && i + 1 < argc)
-      runs = std::atoi(argv[++i]);
+      runs = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--cold-runs" && i + 1 < argc)
+      coldRuns = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--kernels" && i + 1 < argc)
+      kernels = argv[++i];
+    else if (arg == "--save-generated" && i + 1 < argc)
+      saveDir = argv[++i];
+    else if (arg.starts_with("-"))
+      fail("usage: bench_cache [--runs N] [--cold-runs N] [--kernels DIR] "
+           "[--save-generated DIR] [MODULE.wasm...]");
     else
-      modules.push_back(arg);
+      subjects.push_back({fs::path(arg).stem().string(),
+                          benchmark::readFile(arg)});
   }
-  if (modules.empty()) {
-    std::fprintf(stderr, "usage: bench_cache [--runs N] MODULE.wasm...\n");
-    return 2;
-  }
+  if (subjects.empty())
+    subjects = defaultSubjects(kernels);
+  if (!saveDir.empty())
+    return saveGenerated(subjects, saveDir);
   fs::path dir = fs::temp_directory_path() /
                  ("nomos-bench-cache-" + std::to_string(::getpid()));
-  std::printf("%-14s %9s %12s %12s %12s %10s\n", "module", "bytes",
-              "cold (us)", "disk hit", "memory hit", "entry");
-  for (const std::string &path : modules) {
-    std::ifstream file(path, std::ios::binary);
-    Bytes code((std::istreambuf_iterator<char>(file)), {});
-    std::vector<double> cold, disk, memory;
-    uintmax_t entry = 0;
-    for (int r = 0; r < runs; ++r) {
-      fs::remove_all(dir);
-      auto first = warmEngine(dir);
-      auto t0 = Clock::now();
-      auto a = first->load(code);
-      auto t1 = Clock::now();
-      auto second = warmEngine(dir);
-      auto t2 = Clock::now();
-      auto b = second->load(code);
-      auto t3 = Clock::now();
-      auto c = second->load(code);
-      auto t4 = Clock::now();
-      if (!a || !b || !c || second->stats().compiles != 0 ||
-          second->stats().diskHits != 2) {
-        std::fprintf(stderr, "bench_cache: %s: unexpected load result\n",
-                     path.c_str());
-        return 1;
-      }
-      cold.push_back(micros(t1 - t0));
-      disk.push_back(micros(t3 - t2));
-      memory.push_back(micros(t4 - t3));
-      entry = 0;
-      for (const auto &e : fs::directory_iterator(dir))
-        entry = std::max(entry, fs::file_size(e.path()));
-    }
-    std::printf("%-14s %9zu %12.0f %12.0f %12.2f %10ju\n",
-                fs::path(path).filename().c_str(), code.size(), median(cold),
-                median(disk), median(memory), entry);
+  std::printf("medians: cold of %d, hits of %d; wall / CPU time\n\n",
+              coldRuns, runs);
+  std::printf("| module | wasm bytes | cold compile (ms) | disk hit: load (us) "
+              "| disk hit: load + instantiate (us) | memory hit: load + "
+              "instantiate (us) | entry bytes |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
+  for (const Subject &subject : subjects) {
+    Figures f = measure(subject, dir, runs, coldRuns);
+    std::printf("| %s | %zu | %.1f / %.1f | %.0f / %.0f | %.0f / %.0f | %.1f "
+                "| %ju |\n",
+                subject.name.c_str(), subject.code.size(), f.coldWall / 1000,
+                f.coldCpu / 1000, f.diskLoadWall, f.diskLoadCpu,
+                f.diskTotalWall, f.diskTotalCpu, f.memoryTotalWall,
+                f.entryBytes);
+    std::fflush(stdout);
   }
   fs::remove_all(dir);
   return 0;

@@ -10,6 +10,8 @@
 // overhead of metering, the gas the run used, and how much the gas pass
 // grew the module; then the geometric mean of the overheads. Not a test: its
 // output goes into docs/metering.md.
+#include "bench_util.h"
+
 #include <nomos/nomos.h>
 
 #include <algorithm>
@@ -26,6 +28,8 @@
 
 namespace fs = std::filesystem;
 using namespace nomos;
+using benchmark::median;
+using benchmark::readFile;
 
 namespace {
 
@@ -62,17 +66,6 @@ std::map<std::string, Expected_> readTable(const fs::path &readme) {
   return table;
 }
 
-Bytes readFile(const fs::path &path) {
-  std::ifstream file(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(file), {});
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 } // namespace
 
 int main(int argc, char **argv) {
@@ -106,15 +99,8 @@ int main(int argc, char **argv) {
                  (bench / "README.md").c_str());
     return 2;
   }
-  if (!fs::exists(kernels / "fib.wasm")) {
-    std::string command = (bench / "build.sh").string() + " " +
-                          (bench / "kernels").string() + " " + kernels.string() +
-                          " >&2";
-    if (std::system(command.c_str()) != 0) {
-      std::fprintf(stderr, "bench_metering: %s failed\n", command.c_str());
-      return 2;
-    }
-  }
+  if (!benchmark::ensureKernels(bench, kernels, "bench_metering"))
+    return 2;
 
   EngineOptions metered, unmetered;
   unmetered.metering = false;

@@ -11,6 +11,9 @@
 //   nomos list --store PATH
 //   nomos inspect MODULE.wasm --stage wasm|metered|llvm|llvm-opt|asm [--function NAME]
 //              [--no-metering] [--gas-schedule FILE] [--opt 0|1|2|3]
+//   nomos precompile MODULE.wasm [--no-metering] [--gas-schedule FILE] [--opt 0|1|2|3]
+//              [--cache DIR] [--cache-max-bytes N]
+//   nomos cache list|stats|clear [--cache DIR] [--cache-max-bytes N]
 // Exit codes: 0 success, 1 the call (or an upgrade's migrate) trapped, or
 // get found no such key, 2 bad usage, a bad module or a bad store.
 #include "demo.h"
@@ -20,7 +23,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -115,6 +120,58 @@ std::string formatStoredValue(const Bytes &bytes, std::string_view type) {
   return "hex:" + hexOf(bytes);
 }
 
+// How code is compiled and cached: the flags of call, inspect, precompile.
+struct CompileFlags {
+  unsigned optLevel = 2;
+  bool noMetering = false;
+  std::string gasSchedule; // a key = value file (docs/metering.md)
+  std::string cacheDir;    // --cache DIR (else the default directory)
+  bool noCache = false;    // --no-cache
+  uint64_t cacheMaxBytes = kDefaultCacheMaxBytes;
+};
+
+void addCodeFlags(CLI::App *command, CompileFlags &flags) {
+  command->add_option("-O,--opt-level,--opt", flags.optLevel,
+                      "LLVM optimization level (0..3)")
+      ->check(CLI::Range(0, 3));
+  command->add_flag("--no-metering", flags.noMetering,
+                    "compile without gas metering (a call uses no gas)");
+  command->add_option("--gas-schedule", flags.gasSchedule,
+                      "gas schedule file (key = value lines, docs/metering.md)");
+}
+
+CLI::Option *addCacheDirFlags(CLI::App *command, CompileFlags &flags) {
+  command->add_option("--cache-max-bytes", flags.cacheMaxBytes,
+                      "size bound of the cache directory (default 1 GiB); "
+                      "least recently used entries go beyond it");
+  return command->add_option("--cache", flags.cacheDir,
+                             "directory of the compiled-code cache (default "
+                             "$XDG_CACHE_HOME/nomos or ~/.cache/nomos)");
+}
+
+Expected<EngineOptions> engineOptionsOf(const CompileFlags &flags) {
+  EngineOptions options{flags.optLevel};
+  options.metering = !flags.noMetering;
+  if (!flags.gasSchedule.empty()) {
+    auto schedule = GasSchedule::loadFile(flags.gasSchedule);
+    if (!schedule)
+      return tl::unexpected(schedule.error());
+    options.schedule = *schedule;
+  }
+  options.cacheMaxBytes = flags.cacheMaxBytes;
+  return options;
+}
+
+std::optional<std::string> cacheDirOf(const CompileFlags &flags) {
+  if (flags.noCache)
+    return std::nullopt;
+  return flags.cacheDir.empty() ? defaultCacheDir() : flags.cacheDir;
+}
+
+double millis(std::chrono::nanoseconds time) {
+  return std::chrono::duration<double, std::milli>(time).count();
+}
+
 struct CallOptions {
   std::string store; // --store PATH: call the VM kept there
   std::string module;
@@ -123,12 +180,8 @@ struct CallOptions {
   std::vector<std::string> sets;
   std::vector<std::string> gets;
   bool json = false;
-  unsigned optLevel = 2;
   uint64_t gas = Limits{}.gas;
-  bool noMetering = false;
-  std::string gasSchedule; // a key = value file (docs/metering.md)
-  std::string cacheDir;    // --cache DIR (else the default directory)
-  bool noCache = false;    // --no-cache
+  CompileFlags compile;
 };
 
 struct Gotten {
@@ -136,9 +189,15 @@ struct Gotten {
   std::optional<std::string> value;
 };
 
+// Where a call's time went: loading (compiling or reading the cache), in
+// all, and the call apart from loads made during it.
+struct CallTimes {
+  std::chrono::nanoseconds load{0}, run{0};
+};
+
 void printReport(const CallOptions &options, const Expected<CallResult> &result,
                  const std::vector<Gotten> &gotten, const GasReport &gas,
-                 const EngineStats &cache) {
+                 const EngineStats &cache, const CallTimes &times) {
   if (!options.json) {
     if (result) {
       for (const Value &value : result->results)
@@ -155,6 +214,9 @@ void printReport(const CallOptions &options, const Expected<CallResult> &result,
                  static_cast<unsigned long long>(gas.used));
     return;
   }
+  char timing[96];
+  std::snprintf(timing, sizeof timing, ",\"compile_ms\":%.3f,\"run_ms\":%.3f",
+                millis(times.load), millis(times.run));
   std::string out = "{\"export\":" + jsonString(options.exportName) + ",\"results\":[";
   if (result)
     for (size_t i = 0; i < result->results.size(); ++i)
@@ -174,12 +236,14 @@ void printReport(const CallOptions &options, const Expected<CallResult> &result,
     out += (i ? "," : "") + jsonString(gotten[i].key) + ":" +
            (gotten[i].value ? jsonString(*gotten[i].value) : "null");
   out += "},\"gas_used\":" + std::to_string(gas.used) +
-         ",\"gas_left\":" + std::to_string(gas.left) +
+         ",\"gas_left\":" + std::to_string(gas.left) + timing +
          ",\"cache\":{\"compiles\":" + std::to_string(cache.compiles) +
          ",\"memory_hits\":" + std::to_string(cache.memoryHits) +
          ",\"disk_hits\":" + std::to_string(cache.diskHits) +
          ",\"disk_misses\":" + std::to_string(cache.diskMisses) +
-         ",\"disk_rejected\":" + std::to_string(cache.diskRejected) + "}}";
+         ",\"disk_rejected\":" + std::to_string(cache.diskRejected) +
+         ",\"disk_writes\":" + std::to_string(cache.diskWrites) +
+         ",\"disk_evicted\":" + std::to_string(cache.diskEvicted) + "}}";
   std::printf("%s\n", out.c_str());
 }
 
@@ -340,18 +404,11 @@ int runCall(CallOptions options) {
     options.exportName = options.module;
     options.module = options.store;
   }
-  EngineOptions engineOptions{options.optLevel};
-  engineOptions.metering = !options.noMetering;
-  if (!options.gasSchedule.empty()) {
-    auto schedule = GasSchedule::loadFile(options.gasSchedule);
-    if (!schedule)
-      return usageError(schedule.error().message);
-    engineOptions.schedule = *schedule;
-  }
-  if (!options.noCache)
-    engineOptions.cacheDir =
-        options.cacheDir.empty() ? defaultCacheDir() : options.cacheDir;
-  auto engine = std::make_shared<Engine>(engineOptions);
+  auto engineOptions = engineOptionsOf(options.compile);
+  if (!engineOptions)
+    return usageError(engineOptions.error().message);
+  engineOptions->cacheDir = cacheDirOf(options.compile);
+  auto engine = std::make_shared<Engine>(*engineOptions);
   Expected<VM> vm = makeError(ErrorKind::IoError, "no VM");
   if (code) {
     vm = VM::create(*code, {.engine = engine});
@@ -390,7 +447,14 @@ int runCall(CallOptions options) {
     }
   }
 
+  // The call's own time leaves out modules (children) loaded during it.
+  auto loadBefore = engine->stats().loadTime;
+  auto started = std::chrono::steady_clock::now();
   auto result = vm->call(options.exportName, args, options.gas);
+  CallTimes times;
+  times.load = engine->stats().loadTime;
+  times.run = std::chrono::steady_clock::now() - started -
+              (times.load - loadBefore);
   if (!result && !result.error().isTrap())
     return usageError(result.error().toString());
 
@@ -403,7 +467,8 @@ int runCall(CallOptions options) {
     gotten.push_back(
         {key, value ? std::optional(formatStoredValue(*value, type)) : std::nullopt});
   }
-  printReport(options, result, gotten, vm->lastCallGas(), engine->stats());
+  printReport(options, result, gotten, vm->lastCallGas(), engine->stats(),
+              times);
   return result ? 0 : kExitTrap;
 }
 
@@ -411,9 +476,7 @@ struct InspectOptions {
   std::string module;
   std::string stage = "wasm";
   std::string function;
-  unsigned optLevel = 2;
-  bool noMetering = false;
-  std::string gasSchedule;
+  CompileFlags compile;
 };
 
 // nomos inspect: the module's text at one stage of the pipeline.
@@ -425,19 +488,93 @@ int runInspect(const InspectOptions &options) {
   if (!stage)
     return usageError("unknown stage \"" + options.stage +
                       "\" (use wasm, metered, llvm, llvm-opt or asm)");
-  EngineOptions engineOptions{options.optLevel};
-  engineOptions.metering = !options.noMetering;
-  if (!options.gasSchedule.empty()) {
-    auto schedule = GasSchedule::loadFile(options.gasSchedule);
-    if (!schedule)
-      return usageError(schedule.error().message);
-    engineOptions.schedule = *schedule;
-  }
-  Engine engine(engineOptions);
+  auto engineOptions = engineOptionsOf(options.compile);
+  if (!engineOptions)
+    return usageError(engineOptions.error().message);
+  Engine engine(*engineOptions);
   auto text = engine.inspect(*code, *stage, options.function);
   if (!text)
     return usageError(options.module + ": " + text.error().toString());
   std::fwrite(text->data(), 1, text->size(), stdout);
+  return 0;
+}
+
+struct PrecompileOptions {
+  std::string module;
+  CompileFlags compile;
+};
+
+// nomos precompile: compile into the disk cache, so that later runs with
+// the same options load without compiling.
+int runPrecompile(const PrecompileOptions &options) {
+  auto code = readFile(options.module);
+  if (!code)
+    return usageError(code.error().message);
+  auto engineOptions = engineOptionsOf(options.compile);
+  if (!engineOptions)
+    return usageError(engineOptions.error().message);
+  engineOptions->cacheDir = cacheDirOf(options.compile);
+  if (!engineOptions->cacheDir)
+    return usageError("no cache directory: give --cache DIR, or set "
+                      "XDG_CACHE_HOME or HOME");
+  Engine engine(*engineOptions);
+  auto module = engine.load(*code);
+  if (!module)
+    return usageError(options.module + ": " + module.error().toString());
+  EngineStats stats = engine.stats();
+  const std::string &dir = *engineOptions->cacheDir;
+  if (stats.diskHits != 0) {
+    std::printf("%s: already in the cache %s\n", options.module.c_str(),
+                dir.c_str());
+    return 0;
+  }
+  if (stats.diskWrites == 0)
+    return usageError("cannot write the cache entry of " + options.module +
+                      " into " + dir);
+  std::printf("%s: compiled in %.1f ms into the cache %s\n",
+              options.module.c_str(), millis(stats.loadTime), dir.c_str());
+  return 0;
+}
+
+std::string formatTime(std::chrono::system_clock::time_point time) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(time);
+  std::tm utc;
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// nomos cache list|stats|clear: the entries of a cache directory.
+int runCache(const std::string &action, const CompileFlags &flags) {
+  auto dir = cacheDirOf(flags);
+  if (!dir)
+    return usageError("no cache directory: give --cache DIR, or set "
+                      "XDG_CACHE_HOME or HOME");
+  if (action == "clear") {
+    auto removed = clearCache(*dir);
+    if (!removed)
+      return usageError(removed.error().message);
+    std::printf("removed %zu %s from %s\n", *removed,
+                *removed == 1 ? "entry" : "entries", dir->c_str());
+    return 0;
+  }
+  std::vector<CacheEntryInfo> entries = listCacheEntries(*dir);
+  if (action == "list") {
+    // Least recently used first: the next to be evicted.
+    for (const CacheEntryInfo &entry : entries)
+      std::printf("%s %10llu %s\n", entry.key.c_str(),
+                  static_cast<unsigned long long>(entry.bytes),
+                  formatTime(entry.lastUse).c_str());
+    return 0;
+  }
+  uint64_t total = 0;
+  for (const CacheEntryInfo &entry : entries)
+    total += entry.bytes;
+  std::printf("directory: %s\nentries: %zu\nbytes: %llu\nbound: %llu\n",
+              dir->c_str(), entries.size(),
+              static_cast<unsigned long long>(total),
+              static_cast<unsigned long long>(flags.cacheMaxBytes));
   return 0;
 }
 
@@ -468,21 +605,12 @@ int main(int argc, char **argv) {
   callCommand->add_option("--get", call.gets,
                           "KEY[=i32|i64|str|hex] printed after the call");
   callCommand->add_flag("--json", call.json, "print one JSON object");
-  callCommand->add_option("-O,--opt-level,--opt", call.optLevel,
-                          "LLVM optimization level (0..3)")
-      ->check(CLI::Range(0, 3));
   callCommand->add_option("--gas", call.gas,
                           "gas limit of the call (default 1000000000)")
       ->check(CLI::Range(uint64_t(0), nomos::kMaxGas));
-  callCommand->add_flag("--no-metering", call.noMetering,
-                        "run without gas metering (gas used is 0)");
-  callCommand->add_option("--gas-schedule", call.gasSchedule,
-                          "gas schedule file (key = value lines, docs/metering.md)");
-  CLI::Option *cacheOption = callCommand->add_option(
-      "--cache", call.cacheDir,
-      "directory of the compiled-code cache (default "
-      "$XDG_CACHE_HOME/nomos or ~/.cache/nomos)");
-  callCommand->add_flag("--no-cache", call.noCache,
+  addCodeFlags(callCommand, call.compile);
+  CLI::Option *cacheOption = addCacheDirFlags(callCommand, call.compile);
+  callCommand->add_flag("--no-cache", call.compile.noCache,
                         "neither read nor write the disk cache")
       ->excludes(cacheOption);
 
@@ -520,13 +648,26 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"wasm", "metered", "llvm", "llvm-opt", "asm"}));
   inspectCommand->add_option("--function", inspect.function,
                              "only this function (its wasm name)");
-  inspectCommand->add_option("-O,--opt-level,--opt", inspect.optLevel,
-                             "LLVM optimization level (0..3)")
-      ->check(CLI::Range(0, 3));
-  inspectCommand->add_flag("--no-metering", inspect.noMetering,
-                           "compile without gas metering (llvm, llvm-opt, asm)");
-  inspectCommand->add_option("--gas-schedule", inspect.gasSchedule,
-                             "gas schedule file (docs/metering.md)");
+  addCodeFlags(inspectCommand, inspect.compile);
+
+  PrecompileOptions precompile;
+  CLI::App *precompileCommand = app.add_subcommand(
+      "precompile", "compile a module into the disk cache");
+  precompileCommand->add_option("module", precompile.module, "the .wasm file")
+      ->required();
+  addCodeFlags(precompileCommand, precompile.compile);
+  addCacheDirFlags(precompileCommand, precompile.compile);
+
+  CompileFlags cacheFlags;
+  CLI::App *cacheCommand =
+      app.add_subcommand("cache", "list, count or clear the disk cache");
+  cacheCommand->require_subcommand(1);
+  cacheCommand->fallthrough(); // --cache DIR after the action too
+  addCacheDirFlags(cacheCommand, cacheFlags);
+  cacheCommand->add_subcommand(
+      "list", "entries, least recently used first: key, bytes, last use (UTC)");
+  cacheCommand->add_subcommand("stats", "entries, bytes and the size bound");
+  cacheCommand->add_subcommand("clear", "remove every entry");
 
   try {
     app.parse(argc, argv);
@@ -538,6 +679,11 @@ int main(int argc, char **argv) {
     return runDemo();
   if (app.got_subcommand("inspect"))
     return runInspect(inspect);
+  if (app.got_subcommand("precompile"))
+    return runPrecompile(precompile);
+  if (app.got_subcommand("cache"))
+    return runCache(cacheCommand->get_subcommands().front()->get_name(),
+                    cacheFlags);
   try {
     if (app.got_subcommand("init"))
       return runInit(storeOptions);

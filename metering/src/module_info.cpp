@@ -1641,8 +1641,8 @@ const char *externKindName(ExternKind kind) {
 
 class ModuleDecoder {
 public:
-  explicit ModuleDecoder(std::span<const uint8_t> bytes)
-      : reader_(bytes, 0, "") {}
+  ModuleDecoder(std::span<const uint8_t> bytes, DecodeOptions options)
+      : reader_(bytes, 0, ""), options_(options) {}
 
   Expected<ModuleInfo> run();
 
@@ -1686,6 +1686,7 @@ private:
   Expected<void> checkExportIndex(Reader &r, size_t at, const Export &e);
 
   Reader reader_;
+  DecodeOptions options_;
   ModuleInfo m_;
   int lastRank_ = 0;
   uint32_t definedFunctions_ = 0;
@@ -2273,6 +2274,8 @@ Expected<void> ModuleDecoder::readCodeSection(Reader &r) {
                          std::to_string(funcIndex) + " runs past the section");
     TRY_ASSIGN(Reader body, r.readSub(size));
     body.setContext("function " + std::to_string(funcIndex));
+    if (!options_.validateFunctionBodies)
+      continue;
     if (deferred_) {
       TRY(scanFunction(body));
       continue;
@@ -2388,8 +2391,9 @@ void ModuleDecoder::readNames() {
 
 } // namespace
 
-Expected<ModuleInfo> decodeModule(std::span<const uint8_t> bytes) {
-  return ModuleDecoder(bytes).run();
+Expected<ModuleInfo> decodeModule(std::span<const uint8_t> bytes,
+                                  DecodeOptions options) {
+  return ModuleDecoder(bytes, options).run();
 }
 
 bool isValTypeByte(uint8_t byte) { return isValType(byte); }

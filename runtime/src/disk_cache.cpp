@@ -2,13 +2,15 @@
 
 #include <llvm/Support/BLAKE3.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <random>
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace nomos {
@@ -99,19 +101,48 @@ struct Reader {
   }
 };
 
+enum class FileRead { Ok, Missing, Failed };
+
+// The whole file, sized by fstat and read in one go (this runs on every disk
+// hit). A file shortened meanwhile reads short, and the entry's sizes then
+// reject it.
+FileRead readWhole(const std::string &path, std::vector<uint8_t> &out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return FileRead::Missing;
+  struct stat st;
+  bool ok = ::fstat(fd, &st) == 0;
+  out.resize(ok ? size_t(st.st_size) : 0);
+  size_t done = 0;
+  while (ok && done < out.size()) {
+    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    ok = n >= 0;
+    if (n <= 0)
+      break;
+    done += size_t(n);
+  }
+  out.resize(done);
+  ::close(fd);
+  return ok ? FileRead::Ok : FileRead::Failed;
+}
+
 } // namespace
 
 DiskCache::Lookup DiskCache::read(const CacheKey &key,
                                   const std::string &partsText,
                                   std::vector<uint8_t> &object,
                                   std::string &why) const {
-  std::ifstream file(pathOf(key), std::ios::binary);
-  if (!file)
+  std::vector<uint8_t> bytes;
+  switch (readWhole(pathOf(key), bytes)) {
+  case FileRead::Missing:
     return Lookup::Miss;
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(file)), {});
-  if (file.bad()) {
+  case FileRead::Failed:
     why = "cannot read the entry";
     return Lookup::Rejected;
+  case FileRead::Ok:
+    break;
   }
   Reader in{bytes};
   char magic[8];
@@ -192,6 +223,124 @@ bool DiskCache::write(const CacheKey &key, const std::string &partsText,
   if (!ok)
     std::remove(temp.c_str());
   return ok;
+}
+
+// ---- The directory: last use, eviction, listing ----------------------------
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kEntrySuffix = ".nomos";
+constexpr size_t kKeyHexDigits = 64;
+
+// A writer's temporary file left behind by a process that died; older than
+// this, no live writer can still own it.
+constexpr auto kStaleTemporary = std::chrono::hours(1);
+
+bool isEntryName(const std::string &name) {
+  if (name.size() != kKeyHexDigits + kEntrySuffix.size() ||
+      !name.ends_with(kEntrySuffix))
+    return false;
+  return name.find_first_not_of("0123456789abcdef") == kKeyHexDigits;
+}
+
+bool isTemporaryName(const std::string &name) {
+  return name.starts_with(".") && name.find(".tmp.") != std::string::npos;
+}
+
+std::chrono::system_clock::time_point modified(const struct stat &st) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::seconds(st.st_mtim.tv_sec) +
+          std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+}
+
+// Calls `visit(path, name, stat)` for every regular file of `dir`; files
+// that vanish meanwhile (another process evicting) are skipped.
+template <class Visit> void forEachFile(const std::string &dir, Visit &&visit) {
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    struct stat st;
+    std::string path = it->path().string();
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+      continue;
+    visit(path, it->path().filename().string(), st);
+  }
+}
+
+void removeStaleTemporaries(const std::string &dir) {
+  auto now = std::chrono::system_clock::now();
+  forEachFile(dir, [&](const std::string &path, const std::string &name,
+                       const struct stat &st) {
+    if (isTemporaryName(name) && now - modified(st) > kStaleTemporary)
+      std::remove(path.c_str());
+  });
+}
+
+} // namespace
+
+void DiskCache::touch(const CacheKey &key) const {
+  // Both times to now; a failure (read-only directory) only makes the entry
+  // look older than it is.
+  ::utimensat(AT_FDCWD, pathOf(key).c_str(), nullptr, 0);
+}
+
+size_t DiskCache::evict(const CacheKey &keep) const {
+  removeStaleTemporaries(dir_);
+  std::vector<CacheEntryInfo> entries = listCacheEntries(dir_);
+  uint64_t total = 0;
+  for (const CacheEntryInfo &entry : entries)
+    total += entry.bytes;
+  std::string kept = hexOf(keep);
+  size_t removed = 0;
+  // Least recently used first. A file another process removed meanwhile
+  // is gone all the same.
+  for (const CacheEntryInfo &entry : entries) {
+    if (total <= maxBytes_)
+      break;
+    if (entry.key == kept)
+      continue;
+    std::error_code ec;
+    removed += fs::remove(dir_ + "/" + entry.key + std::string(kEntrySuffix), ec);
+    total -= entry.bytes;
+  }
+  return removed;
+}
+
+std::vector<CacheEntryInfo> listCacheEntries(const std::string &dir) {
+  std::vector<CacheEntryInfo> entries;
+  forEachFile(dir, [&](const std::string &, const std::string &name,
+                       const struct stat &st) {
+    if (isEntryName(name))
+      entries.push_back({name.substr(0, kKeyHexDigits), uint64_t(st.st_size),
+                         modified(st)});
+  });
+  std::sort(entries.begin(), entries.end(),
+            [](const CacheEntryInfo &a, const CacheEntryInfo &b) {
+              return a.lastUse < b.lastUse;
+            });
+  return entries;
+}
+
+Expected<size_t> clearCache(const std::string &dir) {
+  size_t removed = 0;
+  std::string failed;
+  forEachFile(dir, [&](const std::string &path, const std::string &name,
+                       const struct stat &) {
+    bool entry = isEntryName(name);
+    if (!entry && !isTemporaryName(name))
+      return;
+    std::error_code ec;
+    if (fs::remove(path, ec))
+      removed += entry;
+    else if (ec && failed.empty())
+      failed = path + ": " + ec.message();
+  });
+  if (!failed.empty())
+    return makeError(ErrorKind::IoError, "cannot remove " + failed);
+  return removed;
 }
 
 } // namespace nomos

@@ -1,7 +1,10 @@
 // The disk cache of compiled objects (docs/cache.md).
 #pragma once
 
+#include <nomos/cache.h>
+
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,9 +36,11 @@ CacheKey cacheKey(const std::array<uint8_t, 32> &codeHash,
 std::string hexOf(const CacheKey &key);
 
 // One directory of entries named <hex key>.nomos.
+// Bounded by size: after a write, the least recently used entries go.
 class DiskCache {
 public:
-  explicit DiskCache(std::string dir) : dir_(std::move(dir)) {}
+  DiskCache(std::string dir, uint64_t maxBytes)
+      : dir_(std::move(dir)), maxBytes_(maxBytes) {}
 
   enum class Lookup { Hit, Miss, Rejected };
   // Reads the entry of `key`; its header must name exactly `partsText`, its
@@ -46,11 +51,20 @@ public:
   // Best effort: false if it could not.
   bool write(const CacheKey &key, const std::string &partsText,
              const std::vector<uint8_t> &object) const;
+  // Records a use of the entry (its mtime), for least-recently-used
+  // eviction across processes.
+  void touch(const CacheKey &key) const;
+  // Removes least recently used entries, never `keep` (the entry just
+  // written), until the entries fit the bound; how many it removed. Other
+  // processes may remove the same files at the same time.
+  size_t evict(const CacheKey &keep) const;
   std::string pathOf(const CacheKey &key) const;
   const std::string &dir() const { return dir_; }
+  uint64_t maxBytes() const { return maxBytes_; }
 
 private:
   std::string dir_;
+  uint64_t maxBytes_;
 };
 
 // Header layout, for docs and tests.

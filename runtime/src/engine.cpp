@@ -26,7 +26,7 @@ namespace nomos {
 Engine::Engine(EngineOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->options = options;
   if (options.cacheDir && !options.cacheDir->empty())
-    impl_->disk.emplace(*options.cacheDir);
+    impl_->disk.emplace(*options.cacheDir, options.cacheMaxBytes);
 }
 
 std::optional<std::string> defaultCacheDir() {
@@ -131,6 +131,13 @@ Expected<Compiled> onCompilerThread(Work &&work) {
   return std::move(*job.result);
 }
 
+// Adds the time from its making to its end to `total` (stats().loadTime).
+struct LoadTimer {
+  std::chrono::steady_clock::time_point start;
+  std::chrono::nanoseconds &total;
+  ~LoadTimer() { total += std::chrono::steady_clock::now() - start; }
+};
+
 } // namespace
 
 MemoryStrategy defaultMemoryStrategy() {
@@ -155,9 +162,11 @@ compiler::CompileOptions compileOptionsFor(const EngineOptions &options,
 }
 
 Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
+  auto started = std::chrono::steady_clock::now();
   std::array<uint8_t, 32> hash = llvm::BLAKE3::hash<32>(
       llvm::ArrayRef<uint8_t>(code.data(), code.size()));
   std::lock_guard lock(impl_->mutex);
+  LoadTimer timer{started, impl_->stats.loadTime}; // ends before the lock
   if (auto found = impl_->modules.find(hash); found != impl_->modules.end()) {
     ++impl_->stats.memoryHits;
     return found->second;
@@ -173,7 +182,7 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
     schedule = impl_->options.schedule;
   rt::MemoryStrategy strategy = lowerStrategy(impl_->options.memory);
 
-  // The disk cache: on a hit, decode and validate (cheap), then link the
+  // The disk cache: on a hit, decode the declarations, then link the
   // stored object; Binaryen and LLVM do not run.
   CacheKey diskKey{};
   if (impl_->disk) {
@@ -188,13 +197,18 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
     std::string why;
     switch (impl_->disk->read(diskKey, *impl_->keyParts, object, why)) {
     case DiskCache::Lookup::Hit: {
-      auto info = wasm::decodeModule(code.span());
+      // The entry's key holds the code's hash, and entries are written
+      // only after the code was validated and compiled: only the module's
+      // declarations are decoded again (docs/cache.md, "Fast load").
+      auto info = wasm::decodeModule(code.span(),
+                                     {.validateFunctionBodies = false});
       if (!info)
         return tl::unexpected(info.error());
       auto module = Module::link(std::move(*info), object, *impl_->jit,
                                  impl_->types, strategy, schedule);
       if (module) {
         ++impl_->stats.diskHits;
+        impl_->disk->touch(diskKey);
         impl_->modules.emplace(hash, *module);
         return *module;
       }
@@ -238,8 +252,12 @@ Expected<std::shared_ptr<const Module>> Engine::load(ByteView code) {
   if (!module)
     return tl::unexpected(module.error());
   impl_->modules.emplace(hash, *module);
-  if (impl_->disk) // best effort: a read-only directory only costs compiles
-    impl_->disk->write(diskKey, *impl_->keyParts, compiled->object);
+  // Best effort: a read-only directory only costs compiles.
+  if (impl_->disk && impl_->disk->write(diskKey, *impl_->keyParts,
+                                        compiled->object)) {
+    ++impl_->stats.diskWrites;
+    impl_->stats.diskEvicted += impl_->disk->evict(diskKey);
+  }
   return *module;
 }
 

@@ -5,6 +5,7 @@
 #include <nomos/error.h>
 #include <nomos/gas.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,9 @@ enum class MemoryStrategy {
 // (read once): hosts that cannot take over SIGSEGV choose without a rebuild.
 NOMOS_API MemoryStrategy defaultMemoryStrategy();
 
+// The default bound of a disk cache directory: 1 GiB.
+inline constexpr uint64_t kDefaultCacheMaxBytes = uint64_t(1) << 30;
+
 struct EngineOptions {
   unsigned optLevel = 2; // LLVM optimization level, 0..3
   // Gas metering (docs/metering.md): instrument every module with the gas
@@ -56,6 +60,9 @@ struct EngineOptions {
   // generated for it. Empty (the default): no disk cache, only the
   // engine's memory cache. defaultCacheDir() is what the CLI uses.
   std::optional<std::string> cacheDir;
+  // The disk cache's size bound: after a write makes the entries exceed
+  // it, the least recently used entries are removed (docs/cache.md).
+  uint64_t cacheMaxBytes = kDefaultCacheMaxBytes;
   MemoryStrategy memory = defaultMemoryStrategy();
 };
 
@@ -70,6 +77,10 @@ struct EngineStats {
   uint64_t diskMisses = 0;   // no entry on disk (compiled, then written)
   uint64_t diskRejected = 0; // corrupt, truncated, foreign or stale entries
                              // (ignored, rebuilt and rewritten)
+  uint64_t diskWrites = 0;   // entries written
+  uint64_t diskEvicted = 0;  // entries removed to keep the size bound
+  // Time spent in load() (compile, or read and link, or a memory hit).
+  std::chrono::nanoseconds loadTime{0};
 };
 
 class NOMOS_API Engine {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <nomos/bytes.h>
+#include <nomos/cache.h>
 #include <nomos/encode.h>
 #include <nomos/engine.h>
 #include <nomos/error.h>

@@ -172,6 +172,14 @@ struct ModuleInfo {
 // that are not a wasm binary, InvalidModule for a well-formed module that
 // fails validation; the message names the section, the function and byte
 // offset where that helps.
-Expected<ModuleInfo> decodeModule(std::span<const uint8_t> bytes);
+struct DecodeOptions {
+  // Off: function bodies are only delimited (sizes checked), not decoded or
+  // validated, and the usesSimd/usesBlockParams/usesTableBulkOps/
+  // usesDataSegmentIndices flags stay false. Only for code validated before
+  // (the disk cache's hit: docs/cache.md).
+  bool validateFunctionBodies = true;
+};
+Expected<ModuleInfo> decodeModule(std::span<const uint8_t> bytes,
+                                  DecodeOptions options = {});
 
 } // namespace nomos::wasm
