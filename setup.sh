@@ -19,6 +19,8 @@ packages=(
   wabt                                 # wat2wasm, wast2json (tests)
   libgtest-dev libexpected-dev libcli11-dev
   liblmdb-dev                          # the durable store
+  wasi-libc libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32
+                                       # guests with the C/C++ standard library
 )
 missing=()
 for package in "${packages[@]}"; do
