@@ -478,40 +478,47 @@ Expected<ByteView> iovecArray(ModuleInstance &instance, uint32_t iovs,
   return guestBytes(instance, iovs, uint32_t(bytes), "iovec array");
 }
 
-// Turns what one write to stdout or stderr says into log lines: split at
-// '\n', each piece a line; text after the last '\n' of a write is a line of
-// its own (libc line-buffers stdout, so printf and std::cout arrive in whole
-// lines). Lines are cut at kMaxLogLine bytes and the log at kMaxLogLines, as
-// for `log`, while the text streams through (the host never holds more).
-class LogLines {
+// Adds what a write to stdout or stderr says to the call's log, in lines
+// split at '\n'. Text after the last '\n' starts a line that the next write
+// to the same fd continues, as long as nothing else was logged since (a
+// line the call leaves unfinished is logged as it is). So output reaches the
+// log in the same lines whatever libc's buffering did with it. Lines are cut
+// at kMaxLogLine bytes and the log at kMaxLogLines, as for `log`, while the
+// text streams through (the host never holds more).
+class StdioLog {
 public:
-  explicit LogLines(std::vector<std::string> &logs) : logs_(logs) {}
+  StdioLog(CallContext &call, int32_t fd)
+      : logs_(call.logs), open_(call.openLogLine), fd_(fd) {}
 
-  void feed(std::string_view text) {
+  void write(std::string_view text) {
     while (!text.empty()) {
       size_t end = text.find('\n');
-      std::string_view piece = text.substr(0, end);
-      if (line_.size() < kMaxLogLine)
-        line_.append(piece.substr(0, kMaxLogLine - line_.size()));
-      pending_ = true;
+      append(text.substr(0, end));
       if (end == std::string_view::npos)
         return;
-      flush();
+      open_.reset(); // the line is complete
       text.remove_prefix(end + 1);
     }
   }
 
-  void flush() {
-    if (pending_ && logs_.size() < kMaxLogLines)
-      logs_.push_back(std::move(line_));
-    line_.clear();
-    pending_ = false;
+private:
+  void append(std::string_view piece) {
+    bool continues = open_ && open_->fd == fd_ && open_->index + 1 == logs_.size();
+    if (!continues) {
+      open_.reset();
+      if (logs_.size() >= kMaxLogLines)
+        return;
+      logs_.emplace_back();
+      open_ = CallContext::OpenLogLine{logs_.size() - 1, fd_};
+    }
+    std::string &line = logs_.back();
+    if (line.size() < kMaxLogLine)
+      line.append(piece.substr(0, kMaxLogLine - line.size()));
   }
 
-private:
   std::vector<std::string> &logs_;
-  std::string line_;
-  bool pending_ = false; // a line has begun (it may be empty)
+  std::optional<CallContext::OpenLogLine> &open_;
+  int32_t fd_;
 };
 
 // Two u32 counts of zero: no arguments, no environment.
@@ -639,13 +646,12 @@ int32_t wasi_fd_write(VMContext *ctx, int32_t fd, int32_t iovs, int32_t count,
       NOMOS_TRY(guestBytes(in, offset, length, "write buffer"));
       written += length;
     }
-    LogLines lines(in.call().logs);
+    StdioLog log(in.call(), fd);
     for (uint32_t i = 0; i < uint32_t(count); ++i) {
       auto [offset, length] = buffer(i);
-      lines.feed(std::string_view(
+      log.write(std::string_view(
           reinterpret_cast<const char *>(in.memoryRange(offset, length)), length));
     }
-    lines.flush();
     // WASI's `size` is u32; overlapping iovecs can add up to more.
     NOMOS_TRY(storeU32(in, writtenOut, uint32_t(std::min<uint64_t>(written, UINT32_MAX))));
     return kWasiSuccess;
