@@ -90,6 +90,7 @@ TEST(Wasi, NoArgumentsAndStdioAreCharacterDevices) {
   EXPECT_EQ(callI32(vm, "read_stdin"), 0); // success, 0 bytes: end of file
   EXPECT_EQ(callI32(vm, "seek", {Value::i32(1)}), kSPipe);
   EXPECT_EQ(callI32(vm, "seek", {Value::i32(4)}), kBadF);
+  EXPECT_EQ(callI32(vm, "open"), kBadF); // no directory to open a file in
 }
 
 TEST(Wasi, ProcExitTrapsWithTheCode) {
@@ -181,12 +182,17 @@ TEST(StdlibGuest, AssertAndExitTrapWithTheirMessages) {
   EXPECT_EQ(aborted.error().message, "abort() called");
 }
 
-TEST(StdlibGuest, LibcSeesNoClockNoEntropyAndAnEmptyStdin) {
+TEST(StdlibGuest, LibcSeesNoClockNoEntropyNoFilesAndAnEmptyStdin) {
   VM vm = loadGuest(STDLIB_PROBE_WASM);
   EXPECT_EQ(mustCall(vm, "clock").logs,
             (Logs{"clock_gettime: -1 errno 52", "time: 0"}));
   EXPECT_EQ(mustCall(vm, "random").logs, (Logs{"getentropy: -1 errno 52"}));
   EXPECT_EQ(mustCall(vm, "stdin_eof").logs, (Logs{"getchar: -1"}));
+  // No preopened directory: libc fails before asking (ENOTCAPABLE, 76).
+  EXPECT_EQ(mustCall(vm, "open_file").logs, (Logs{"fopen: null errno 76"}));
+  auto device = vm.call("random_device");
+  ASSERT_FALSE(device);
+  EXPECT_EQ(device.error().kind, ErrorKind::GuestAbort);
 }
 
 TEST(StdlibGuest, GlobalConstructorsRunInEveryCall) {

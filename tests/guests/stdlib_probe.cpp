@@ -8,6 +8,7 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <random>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -40,6 +41,17 @@ EXPORT(random) void read_random() {
   unsigned char buffer[16];
   int rc = getentropy(buffer, sizeof buffer);
   std::printf("getentropy: %d errno %d\n", rc, errno);
+}
+
+EXPORT(open_file) void open_file() {
+  FILE* file = std::fopen("notes.txt", "r");
+  std::printf("fopen: %s errno %d\n", file ? "a file" : "null", errno);
+}
+
+// Needs entropy: libc++ aborts without it (no exceptions).
+EXPORT(random_device) void random_device() {
+  std::random_device device;
+  std::printf("%u\n", device());
 }
 
 EXPORT(stdin_eof) void stdin_eof() {

@@ -66,8 +66,8 @@ enum nomos_trap {
  * guests built with the C/C++ standard library (wasi-libc, libc++), in the
  * same notation; each returns a WASI errno (0 = success) except proc_exit.
  * The answers are deterministic: fd_write to fds 1 and 2 appends to the
- * call's log, the other fds have no files behind them, clocks and
- * randomness are refused with ENOSYS, and proc_exit traps
+ * call's log, there are no files (no other fd, no preopened directory:
+ * EBADF), clocks and randomness are refused with ENOSYS, and proc_exit traps
  * (NOMOS_TRAP_GUEST_ABORT). Any other WASI import fails to link. The host
  * side and the rules are in runtime/src/host_functions.cpp and
  * sdk/README.md ("The standard library"). Guests do not call these: libc
@@ -88,6 +88,13 @@ enum nomos_trap {
   X(fd_read, "iiii:i")                                                         \
   X(fd_seek, "iIii:i")                                                         \
   X(fd_write, "iiii:i")                                                        \
+  X(fd_filestat_get, "ii:i")                                                   \
+  X(fd_readdir, "iiiIi:i")                                                     \
+  X(path_open, "iiiiiIIii:i")                                                  \
+  X(path_filestat_get, "iiiii:i")                                              \
+  X(path_create_directory, "iii:i")                                            \
+  X(path_remove_directory, "iii:i")                                            \
+  X(path_unlink_file, "iii:i")                                                 \
   X(poll_oneoff, "iiii:i")                                                     \
   X(proc_exit, "i:")                                                           \
   X(random_get, "ii:i")                                                        \
