@@ -20,6 +20,8 @@ packages=(
   libgtest-dev libexpected-dev libcli11-dev
   liblmdb-dev                          # the durable store
   pkgconf                              # pkg-config (tests: embedding with nomos.pc)
+  wasi-libc libc++-19-dev-wasm32 libc++abi-19-dev-wasm32 libclang-rt-19-dev-wasm32
+                                       # guests with the C/C++ standard library
 )
 missing=()
 for package in "${packages[@]}"; do

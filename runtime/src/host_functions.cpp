@@ -421,6 +421,294 @@ void host_abort(VMContext *ctx, int32_t message, int32_t length) {
   });
 }
 
+// ---- WASI (wasi_snapshot_preview1) -----------------------------------------
+//
+// What wasi-libc and libc++ import, answered from nothing but the call
+// itself, so a guest built with the standard library stays deterministic:
+// fds 0-2 are character devices (stdin always at end of file; stdout and
+// stderr go to the call's log), no other fd exists, there are no arguments,
+// environment or preopened directories, clocks and randomness are refused,
+// and proc_exit traps. Every function is a host call (gas, docs/metering.md).
+
+// WASI errno values (wasi_snapshot_preview1's `errno` enum).
+constexpr int64_t kWasiSuccess = 0;
+constexpr int64_t kWasiBadF = 8;
+constexpr int64_t kWasiNoSys = 52;
+constexpr int64_t kWasiNotSup = 58;
+constexpr int64_t kWasiSPipe = 70;
+
+constexpr uint8_t kWasiCharacterDevice = 2; // `filetype`
+constexpr uint64_t kWasiRightFdRead = 1 << 1;
+constexpr uint64_t kWasiRightFdWrite = 1 << 6;
+
+bool isStdio(int32_t fd) { return fd >= 0 && fd <= 2; }
+
+// Writes `size` bytes to guest memory at `offset` (charged per byte).
+Expected<void> storeOut(ModuleInstance &instance, uint32_t offset,
+                        const void *data, uint32_t size) {
+  auto target = guestBytes(instance, offset, size, "output");
+  if (!target)
+    return tl::unexpected(target.error());
+  std::memcpy(const_cast<uint8_t *>(target->data()), data, size);
+  return {};
+}
+
+Expected<void> storeU32(ModuleInstance &instance, uint32_t offset,
+                        uint32_t value) {
+  uint8_t bytes[4];
+  for (int i = 0; i < 4; ++i)
+    bytes[i] = uint8_t(value >> (8 * i));
+  return storeOut(instance, offset, bytes, 4);
+}
+
+uint32_t loadU32(const uint8_t *bytes) {
+  return uint32_t(bytes[0]) | uint32_t(bytes[1]) << 8 |
+         uint32_t(bytes[2]) << 16 | uint32_t(bytes[3]) << 24;
+}
+
+// The guest's iovec array (`count` pairs of u32 pointer and length), read
+// and charged as it is.
+Expected<ByteView> iovecArray(ModuleInstance &instance, uint32_t iovs,
+                              uint32_t count) {
+  uint64_t bytes = uint64_t(count) * 8;
+  if (bytes > UINT32_MAX)
+    return makeError(ErrorKind::MemoryOutOfBounds,
+                     "out of bounds memory access: iovec array of " +
+                         std::to_string(count) + " entries");
+  return guestBytes(instance, iovs, uint32_t(bytes), "iovec array");
+}
+
+// Adds what a write to stdout or stderr says to the call's log, in lines
+// split at '\n'. Text after the last '\n' starts a line that the next write
+// to the same fd continues, as long as nothing else was logged since (a
+// line the call leaves unfinished is logged as it is). So output reaches the
+// log in the same lines whatever libc's buffering did with it. Lines are cut
+// at kMaxLogLine bytes and the log at kMaxLogLines, as for `log`, while the
+// text streams through (the host never holds more).
+class StdioLog {
+public:
+  StdioLog(CallContext &call, int32_t fd)
+      : logs_(call.logs), open_(call.openLogLine), fd_(fd) {}
+
+  void write(std::string_view text) {
+    while (!text.empty()) {
+      size_t end = text.find('\n');
+      append(text.substr(0, end));
+      if (end == std::string_view::npos)
+        return;
+      open_.reset(); // the line is complete
+      text.remove_prefix(end + 1);
+    }
+  }
+
+private:
+  void append(std::string_view piece) {
+    bool continues = open_ && open_->fd == fd_ && open_->index + 1 == logs_.size();
+    if (!continues) {
+      open_.reset();
+      if (logs_.size() >= kMaxLogLines)
+        return;
+      logs_.emplace_back();
+      open_ = CallContext::OpenLogLine{logs_.size() - 1, fd_};
+    }
+    std::string &line = logs_.back();
+    if (line.size() < kMaxLogLine)
+      line.append(piece.substr(0, kMaxLogLine - line.size()));
+  }
+
+  std::vector<std::string> &logs_;
+  std::optional<CallContext::OpenLogLine> &open_;
+  int32_t fd_;
+};
+
+// Two u32 counts of zero: no arguments, no environment.
+int32_t wasiNoStrings(VMContext *ctx, int32_t countOut, int32_t sizeOut) {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
+    NOMOS_TRY(storeU32(in, countOut, 0));
+    NOMOS_TRY(storeU32(in, sizeOut, 0));
+    return kWasiSuccess;
+  }));
+}
+
+// Answers with `errno` and touches nothing (the call is still charged).
+int32_t wasiAnswer(VMContext *ctx, int64_t errnoValue) {
+  return static_cast<int32_t>(hostCall(
+      ctx, [&](ModuleInstance &) -> Expected<int64_t> { return errnoValue; }));
+}
+
+int32_t wasi_args_sizes_get(VMContext *ctx, int32_t argc, int32_t bufSize) {
+  return wasiNoStrings(ctx, argc, bufSize);
+}
+
+int32_t wasi_environ_sizes_get(VMContext *ctx, int32_t count, int32_t bufSize) {
+  return wasiNoStrings(ctx, count, bufSize);
+}
+
+// With zero strings there is nothing to copy.
+int32_t wasi_args_get(VMContext *ctx, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiSuccess);
+}
+
+int32_t wasi_environ_get(VMContext *ctx, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiSuccess);
+}
+
+// No clock: host time would make calls differ between runs and machines.
+int32_t wasi_clock_res_get(VMContext *ctx, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiNoSys);
+}
+
+int32_t wasi_clock_time_get(VMContext *ctx, int32_t, int64_t, int32_t) {
+  return wasiAnswer(ctx, kWasiNoSys);
+}
+
+// No entropy, for the same reason.
+int32_t wasi_random_get(VMContext *ctx, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiNoSys);
+}
+
+// Waiting needs a clock (sleep, nanosleep).
+int32_t wasi_poll_oneoff(VMContext *ctx, int32_t, int32_t, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiNoSys);
+}
+
+int32_t wasi_sched_yield(VMContext *ctx) { return wasiAnswer(ctx, kWasiSuccess); }
+
+// Closing stdio succeeds and changes nothing (later writes still log).
+int32_t wasi_fd_close(VMContext *ctx, int32_t fd) {
+  return wasiAnswer(ctx, isStdio(fd) ? kWasiSuccess : kWasiBadF);
+}
+
+// fds 0-2 are character devices without seek/tell rights: wasi-libc then
+// treats them as terminals and line-buffers stdout.
+int32_t wasi_fd_fdstat_get(VMContext *ctx, int32_t fd, int32_t out) {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
+    if (!isStdio(fd))
+      return kWasiBadF;
+    // struct fdstat: u8 filetype, u16 flags at 2, u64 rights_base at 8,
+    // u64 rights_inheriting at 16; 24 bytes, little endian.
+    uint8_t stat[24] = {};
+    stat[0] = kWasiCharacterDevice;
+    uint64_t rights = fd == 0 ? kWasiRightFdRead : kWasiRightFdWrite;
+    for (int i = 0; i < 8; ++i)
+      stat[8 + i] = uint8_t(rights >> (8 * i));
+    NOMOS_TRY(storeOut(in, out, stat, sizeof stat));
+    return kWasiSuccess;
+  }));
+}
+
+int32_t wasi_fd_fdstat_set_flags(VMContext *ctx, int32_t fd, int32_t) {
+  return wasiAnswer(ctx, isStdio(fd) ? kWasiNotSup : kWasiBadF);
+}
+
+// No preopened directories: libc's scan of fds from 3 up stops at once.
+int32_t wasi_fd_prestat_get(VMContext *ctx, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiBadF);
+}
+
+int32_t wasi_fd_prestat_dir_name(VMContext *ctx, int32_t, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiBadF);
+}
+
+// Files: no fd but stdio, and no directory to open anything in.
+int32_t wasi_fd_readdir(VMContext *ctx, int32_t, int32_t, int32_t, int64_t,
+                        int32_t) {
+  return wasiAnswer(ctx, kWasiBadF);
+}
+
+int32_t wasi_path_open(VMContext *ctx, int32_t, int32_t, int32_t, int32_t,
+                       int32_t, int64_t, int64_t, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiBadF);
+}
+
+int32_t wasi_path_filestat_get(VMContext *ctx, int32_t, int32_t, int32_t,
+                               int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiBadF);
+}
+
+int32_t wasi_path_create_directory(VMContext *ctx, int32_t, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiBadF);
+}
+
+int32_t wasi_path_remove_directory(VMContext *ctx, int32_t, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiBadF);
+}
+
+int32_t wasi_path_unlink_file(VMContext *ctx, int32_t, int32_t, int32_t) {
+  return wasiAnswer(ctx, kWasiBadF);
+}
+
+// fstat of stdio: a character device, every other field 0 (no times: no
+// clock). struct filestat is 64 bytes, filetype at 16.
+int32_t wasi_fd_filestat_get(VMContext *ctx, int32_t fd, int32_t out) {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
+    if (!isStdio(fd))
+      return kWasiBadF;
+    uint8_t stat[64] = {};
+    stat[16] = kWasiCharacterDevice;
+    NOMOS_TRY(storeOut(in, out, stat, sizeof stat));
+    return kWasiSuccess;
+  }));
+}
+
+int32_t wasi_fd_seek(VMContext *ctx, int32_t fd, int64_t, int32_t, int32_t) {
+  return wasiAnswer(ctx, isStdio(fd) ? kWasiSPipe : kWasiBadF);
+}
+
+// stdin is empty: every read is at end of file.
+int32_t wasi_fd_read(VMContext *ctx, int32_t fd, int32_t iovs, int32_t count,
+                     int32_t readOut) {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
+    if (fd != 0)
+      return kWasiBadF;
+    NOMOS_TRY(iovecArray(in, iovs, count));
+    NOMOS_TRY(storeU32(in, readOut, 0));
+    return kWasiSuccess;
+  }));
+}
+
+int32_t wasi_fd_write(VMContext *ctx, int32_t fd, int32_t iovs, int32_t count,
+                      int32_t writtenOut) {
+  return static_cast<int32_t>(hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
+    if (fd != 1 && fd != 2)
+      return kWasiBadF;
+    auto array = iovecArray(in, iovs, count);
+    if (!array)
+      return tl::unexpected(array.error());
+    // Every buffer is checked (and charged) before the first line is
+    // logged: a write that traps logs nothing.
+    auto buffer = [&](uint32_t i) {
+      const uint8_t *entry = array->data() + 8 * i;
+      return std::pair<uint32_t, uint32_t>(loadU32(entry), loadU32(entry + 4));
+    };
+    uint64_t written = 0;
+    for (uint32_t i = 0; i < uint32_t(count); ++i) {
+      auto [offset, length] = buffer(i);
+      NOMOS_TRY(guestBytes(in, offset, length, "write buffer"));
+      written += length;
+    }
+    StdioLog log(in.call(), fd);
+    for (uint32_t i = 0; i < uint32_t(count); ++i) {
+      auto [offset, length] = buffer(i);
+      log.write(std::string_view(
+          reinterpret_cast<const char *>(in.memoryRange(offset, length)), length));
+    }
+    // WASI's `size` is u32; overlapping iovecs can add up to more.
+    NOMOS_TRY(storeU32(in, writtenOut, uint32_t(std::min<uint64_t>(written, UINT32_MAX))));
+    return kWasiSuccess;
+  }));
+}
+
+// exit(), and returning from main in a command: the call ends with a trap,
+// whatever the code (a call ends normally only by returning from its
+// export), so its writes are dropped.
+void wasi_proc_exit(VMContext *ctx, int32_t code) {
+  hostCall(ctx, [&](ModuleInstance &) -> Expected<int64_t> {
+    return makeError(ErrorKind::GuestAbort,
+                     "proc_exit(" + std::to_string(code) + ")");
+  });
+}
+
 // ---- the table -------------------------------------------------------------
 
 // The wasm signature of a host function's C type, as in NOMOS_ABI_IMPORTS:
@@ -460,6 +748,11 @@ wasm::FuncType parseSignature(std::string_view sig) {
                 "host_" #name " does not match its signature in nomos/abi.h");
 NOMOS_ABI_IMPORTS(NOMOS_CHECK_SIGNATURE)
 #undef NOMOS_CHECK_SIGNATURE
+#define NOMOS_CHECK_WASI_SIGNATURE(name, sig)                                   \
+  static_assert(signatureMatches(&wasi_##name, sig),                            \
+                "wasi_" #name " does not match its signature in nomos/abi.h");
+NOMOS_WASI_IMPORTS(NOMOS_CHECK_WASI_SIGNATURE)
+#undef NOMOS_CHECK_WASI_SIGNATURE
 
 struct AbiFunction {
   std::string_view name;
@@ -483,13 +776,28 @@ const std::vector<AbiFunction> &abiFunctions() {
   return table;
 }
 
+const std::vector<AbiFunction> &wasiFunctions() {
+  static const std::vector<AbiFunction> table = {
+#define NOMOS_WASI_ENTRY(name, sig)                                             \
+  {#name, nativeFunction(sig, reinterpret_cast<void *>(&wasi_##name))},
+      NOMOS_WASI_IMPORTS(NOMOS_WASI_ENTRY)
+#undef NOMOS_WASI_ENTRY
+  };
+  return table;
+}
+
 } // namespace
 
 std::optional<Extern> findAbiFunction(std::string_view module,
                                       std::string_view name) {
-  if (module != NOMOS_IMPORT_MODULE)
+  const std::vector<AbiFunction> *table = nullptr;
+  if (module == NOMOS_IMPORT_MODULE)
+    table = &abiFunctions();
+  else if (module == NOMOS_WASI_MODULE)
+    table = &wasiFunctions();
+  else
     return std::nullopt;
-  for (const AbiFunction &fn : abiFunctions())
+  for (const AbiFunction &fn : *table)
     if (fn.name == name)
       return fn.function;
   return std::nullopt;

@@ -8,7 +8,8 @@
 
 namespace nomos {
 
-// The ABI's host function module.name ("nomos" only), or nullopt.
+// The host function module.name of the guest ABI ("nomos") or of the WASI
+// subset it answers ("wasi_snapshot_preview1"), or nullopt.
 std::optional<Extern> findAbiFunction(std::string_view module,
                                       std::string_view name);
 

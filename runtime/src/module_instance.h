@@ -49,6 +49,14 @@ struct CallContext {
   // True while this program runs the `migrate` of code it upgraded to: an
   // upgrade from migrate traps.
   bool migrating = false;
+  // The log line that text written to stdout or stderr (WASI fd_write) is
+  // still being added to: its index in `logs` and the fd. Text goes on in
+  // it while it is the log's last line (host_functions.cpp).
+  struct OpenLogLine {
+    size_t index;
+    int32_t fd;
+  };
+  std::optional<OpenLogLine> openLogLine;
 };
 
 // Whether `module` exports `migrate`; an export of that name that is not a

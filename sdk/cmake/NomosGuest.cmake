@@ -1,9 +1,10 @@
 # NomosGuest.cmake: build Nomos guest programs (C++ -> wasm32) with clang-19
-# and wasm-ld-19, freestanding (no libc, no libc++).
+# and wasm-ld-19, freestanding (no libc, no libc++) or with the C and C++
+# standard libraries (STDLIB: wasi-libc and libc++ from Debian).
 #
 #   include(NomosGuest)   # or include(<path>/sdk/cmake/NomosGuest.cmake)
 #   nomos_add_guest(counter SOURCES counter.cpp [more.cpp ...]
-#                   [EXPORTS increment exec_other])
+#                   [EXPORTS increment exec_other] [STDLIB])
 #
 # builds ${CMAKE_CURRENT_BINARY_DIR}/counter.wasm and a custom target
 # `counter` that depends on it. The path is returned in ${counter_WASM} (in the
@@ -15,7 +16,14 @@
 # EXPORTS, if given, lists names the .wasm must export: after linking they are
 # checked with wasm-objdump (when found) and the build fails if one is missing.
 #
-# Every guest is linked with sdk/src/guest_runtime.cpp (memcpy, memset, ...).
+# Every freestanding guest is linked with sdk/src/guest_runtime.cpp (memcpy,
+# memset, ...). A STDLIB guest is compiled for wasm32-wasi (-fno-exceptions:
+# Debian's wasm libc++ has none) and linked by the clang driver with libc++,
+# libc++abi, wasi-libc and compiler-rt, without a crt1 (-nostartfiles), so
+# wasm-ld wraps every export in the global constructors and destructors (a
+# call is a fresh instance: they run, and stdio is flushed, in every call).
+# Its guests are linked with sdk/src/stdlib_runtime.cpp, whose abort() and
+# assert() (replacing libc's) trap with a message. The WASI imports that pulls in are answered by the host (sdk/README.md).
 # Objects depend on the sdk and abi headers (and, through compiler depfiles,
 # on every header they include), so editing guest.h or abi.h rebuilds guests.
 #
@@ -24,6 +32,9 @@
 #   NOMOS_SDK_INCLUDE_DIR        default: <this dir>/../include
 #   NOMOS_ABI_INCLUDE_DIR        default: <this dir>/../../abi/include
 #   NOMOS_GUEST_RUNTIME_SOURCE   default: <this dir>/../src/guest_runtime.cpp
+#   NOMOS_GUEST_STDLIB_SOURCE    default: <this dir>/../src/stdlib_runtime.cpp
+#   NOMOS_WASI_SYSROOT           sysroot for STDLIB guests; default empty:
+#                                clang's own (Debian: /usr/lib/wasm32-wasi)
 #   NOMOS_GUEST_EXTRA_FLAGS      extra compile flags (list), default empty
 
 # --- Script mode: the post-link export check --------------------------------
@@ -61,10 +72,16 @@ set(NOMOS_ABI_INCLUDE_DIR "${CMAKE_CURRENT_LIST_DIR}/../../abi/include"
     CACHE PATH "Nomos ABI include directory (nomos/abi.h)")
 set(NOMOS_GUEST_RUNTIME_SOURCE "${CMAKE_CURRENT_LIST_DIR}/../src/guest_runtime.cpp"
     CACHE FILEPATH "Source linked into every Nomos guest (memcpy, memset, ...)")
+set(NOMOS_GUEST_STDLIB_SOURCE "${CMAKE_CURRENT_LIST_DIR}/../src/stdlib_runtime.cpp"
+    CACHE FILEPATH "Source linked first into every STDLIB Nomos guest")
+set(NOMOS_WASI_SYSROOT "" CACHE PATH
+    "Sysroot with wasi-libc and libc++ for STDLIB guests (empty: clang's)")
 set(NOMOS_GUEST_EXTRA_FLAGS "" CACHE STRING "Extra clang flags for Nomos guests")
 get_filename_component(_nomos_sdk_inc "${NOMOS_SDK_INCLUDE_DIR}" ABSOLUTE)
 get_filename_component(_nomos_abi_inc "${NOMOS_ABI_INCLUDE_DIR}" ABSOLUTE)
 get_filename_component(_nomos_rt "${NOMOS_GUEST_RUNTIME_SOURCE}" ABSOLUTE)
+get_filename_component(_nomos_stdlib_rt "${NOMOS_GUEST_STDLIB_SOURCE}" ABSOLUTE)
+set(_NOMOS_GUEST_STDLIB_RUNTIME "${_nomos_stdlib_rt}" CACHE INTERNAL "")
 set(_NOMOS_GUEST_SDK_INC "${_nomos_sdk_inc}" CACHE INTERNAL "")
 set(_NOMOS_GUEST_ABI_INC "${_nomos_abi_inc}" CACHE INTERNAL "")
 set(_NOMOS_GUEST_RUNTIME "${_nomos_rt}" CACHE INTERNAL "")
@@ -104,15 +121,74 @@ set(NOMOS_GUEST_COMPILE_FLAGS
     CACHE INTERNAL "clang flags for Nomos guests")
 set(NOMOS_GUEST_LINK_FLAGS --no-entry --strip-debug
     CACHE INTERNAL "wasm-ld flags for Nomos guests")
+set(_nomos_sysroot)
+if(NOMOS_WASI_SYSROOT)
+  set(_nomos_sysroot "--sysroot=${NOMOS_WASI_SYSROOT}")
+endif()
+set(_NOMOS_WASI_SYSROOT_FLAG "${_nomos_sysroot}" CACHE INTERNAL "")
+set(NOMOS_GUEST_STDLIB_COMPILE_FLAGS
+    --target=wasm32-wasi ${_nomos_sysroot} -std=c++20 -fno-exceptions -O2
+    CACHE INTERNAL "clang flags for STDLIB Nomos guests")
+set(NOMOS_GUEST_STDLIB_LINK_FLAGS
+    --driver-mode=g++ --target=wasm32-wasi ${_nomos_sysroot} -nostartfiles
+    -Wl,--no-entry -Wl,--strip-debug
+    CACHE INTERNAL "clang (linker driver) flags for STDLIB Nomos guests")
+
+# The libraries a STDLIB guest links, checked when the first one is added
+# (once per configure): a missing package is a configure error naming it,
+# not a link error.
+function(_nomos_check_stdlib)
+  get_property(_checked GLOBAL PROPERTY _NOMOS_STDLIB_CHECKED)
+  if(_checked)
+    return()
+  endif()
+  foreach(_pair "libc.a;wasi-libc" "libc++.a;libc++-19-dev-wasm32"
+                "libc++abi.a;libc++abi-19-dev-wasm32")
+    list(GET _pair 0 _lib)
+    list(GET _pair 1 _package)
+    execute_process(
+      COMMAND "${NOMOS_CLANG}" --target=wasm32-wasi ${_NOMOS_WASI_SYSROOT_FLAG}
+              -print-file-name=${_lib}
+      OUTPUT_VARIABLE _path OUTPUT_STRIP_TRAILING_WHITESPACE)
+    if(NOT IS_ABSOLUTE "${_path}" OR NOT EXISTS "${_path}")
+      message(FATAL_ERROR
+        "NomosGuest: ${_lib} for wasm32-wasi not found; STDLIB guests need "
+        "it (Debian: apt-get install ${_package}), or set NOMOS_WASI_SYSROOT.")
+    endif()
+  endforeach()
+  execute_process(
+    COMMAND "${NOMOS_CLANG}" --target=wasm32-wasi ${_NOMOS_WASI_SYSROOT_FLAG}
+            -rtlib=compiler-rt -print-libgcc-file-name
+    OUTPUT_VARIABLE _path OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(NOT EXISTS "${_path}")
+    message(FATAL_ERROR
+      "NomosGuest: ${_path} not found; STDLIB guests need compiler-rt for "
+      "wasm32 (Debian: apt-get install libclang-rt-19-dev-wasm32).")
+  endif()
+  set_property(GLOBAL PROPERTY _NOMOS_STDLIB_CHECKED TRUE)
+endfunction()
 
 function(nomos_add_guest NAME)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "" "SOURCES;EXPORTS")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "STDLIB" "" "SOURCES;EXPORTS")
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "nomos_add_guest(${NAME}): unexpected arguments: "
                         "${ARG_UNPARSED_ARGUMENTS}")
   endif()
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "nomos_add_guest(${NAME}): no SOURCES given")
+  endif()
+
+  if(ARG_STDLIB)
+    _nomos_check_stdlib()
+    set(_runtime "${_NOMOS_GUEST_STDLIB_RUNTIME}")
+    set(_cflags ${NOMOS_GUEST_STDLIB_COMPILE_FLAGS})
+    set(_linker "${NOMOS_CLANG}" ${NOMOS_GUEST_STDLIB_LINK_FLAGS})
+    set(_kind "wasm32-wasi, standard library")
+  else()
+    set(_runtime "${_NOMOS_GUEST_RUNTIME}")
+    set(_cflags ${NOMOS_GUEST_COMPILE_FLAGS})
+    set(_linker "${NOMOS_WASM_LD}" ${NOMOS_GUEST_LINK_FLAGS})
+    set(_kind "wasm32")
   endif()
 
   set(_wasm "${CMAKE_CURRENT_BINARY_DIR}/${NAME}.wasm")
@@ -124,25 +200,25 @@ function(nomos_add_guest NAME)
 
   set(_objs)
   set(_i 0)
-  foreach(_src IN LISTS ARG_SOURCES _NOMOS_GUEST_RUNTIME)
+  foreach(_src IN LISTS ARG_SOURCES _runtime)
     get_filename_component(_src "${_src}" ABSOLUTE
                            BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     get_filename_component(_base "${_src}" NAME_WE)
     set(_obj "${_objdir}/${_i}_${_base}.o")
     math(EXPR _i "${_i} + 1")
     set(_deps "${_src}")
-    if(NOT _src STREQUAL _NOMOS_GUEST_RUNTIME)
+    if(NOT _src STREQUAL _runtime)
       list(APPEND _deps ${_headers})
     endif()
     add_custom_command(
       OUTPUT "${_obj}"
-      COMMAND "${NOMOS_CLANG}" ${NOMOS_GUEST_COMPILE_FLAGS}
+      COMMAND "${NOMOS_CLANG}" ${_cflags}
               ${NOMOS_GUEST_EXTRA_FLAGS}
               "-I${_NOMOS_GUEST_SDK_INC}" "-I${_NOMOS_GUEST_ABI_INC}"
               -MD -MF "${_obj}.d" -c "${_src}" -o "${_obj}"
       DEPENDS ${_deps}
       DEPFILE "${_obj}.d"
-      COMMENT "Compiling Nomos guest ${NAME}: ${_base}.cpp (wasm32)"
+      COMMENT "Compiling Nomos guest ${NAME}: ${_base}.cpp (${_kind})"
       VERBATIM COMMAND_EXPAND_LISTS)
     list(APPEND _objs "${_obj}")
   endforeach()
@@ -158,7 +234,7 @@ function(nomos_add_guest NAME)
   endif()
   add_custom_command(
     OUTPUT "${_wasm}"
-    COMMAND "${NOMOS_WASM_LD}" ${NOMOS_GUEST_LINK_FLAGS} -o "${_wasm}" ${_objs}
+    COMMAND ${_linker} -o "${_wasm}" ${_objs}
     ${_check}
     DEPENDS ${_objs}
     COMMENT "Linking Nomos guest ${NAME}.wasm"

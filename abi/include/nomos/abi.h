@@ -62,6 +62,44 @@ enum nomos_trap {
   X(gas_left, ":I")                                                            \
   X(upgrade, "ii:i")
 
+/* The WASI functions (module "wasi_snapshot_preview1") the host answers for
+ * guests built with the C/C++ standard library (wasi-libc, libc++), in the
+ * same notation; each returns a WASI errno (0 = success) except proc_exit.
+ * The answers are deterministic: fd_write to fds 1 and 2 appends to the
+ * call's log, there are no files (no other fd, no preopened directory:
+ * EBADF), clocks and randomness are refused with ENOSYS, and proc_exit traps
+ * (NOMOS_TRAP_GUEST_ABORT). Any other WASI import fails to link. The host
+ * side and the rules are in runtime/src/host_functions.cpp and
+ * sdk/README.md ("The standard library"). Guests do not call these: libc
+ * does. */
+#define NOMOS_WASI_MODULE "wasi_snapshot_preview1"
+#define NOMOS_WASI_IMPORTS(X)                                                  \
+  X(args_get, "ii:i")                                                          \
+  X(args_sizes_get, "ii:i")                                                    \
+  X(environ_get, "ii:i")                                                       \
+  X(environ_sizes_get, "ii:i")                                                 \
+  X(clock_res_get, "ii:i")                                                     \
+  X(clock_time_get, "iIi:i")                                                   \
+  X(fd_close, "i:i")                                                           \
+  X(fd_fdstat_get, "ii:i")                                                     \
+  X(fd_fdstat_set_flags, "ii:i")                                               \
+  X(fd_prestat_get, "ii:i")                                                    \
+  X(fd_prestat_dir_name, "iii:i")                                              \
+  X(fd_read, "iiii:i")                                                         \
+  X(fd_seek, "iIii:i")                                                         \
+  X(fd_write, "iiii:i")                                                        \
+  X(fd_filestat_get, "ii:i")                                                   \
+  X(fd_readdir, "iiiIi:i")                                                     \
+  X(path_open, "iiiiiIIii:i")                                                  \
+  X(path_filestat_get, "iiiii:i")                                              \
+  X(path_create_directory, "iii:i")                                            \
+  X(path_remove_directory, "iii:i")                                            \
+  X(path_unlink_file, "iii:i")                                                 \
+  X(poll_oneoff, "iiii:i")                                                     \
+  X(proc_exit, "i:")                                                           \
+  X(random_get, "ii:i")                                                        \
+  X(sched_yield, ":i")
+
 #if defined(__wasm__)
 #define NOMOS_IMPORT(name)                                                     \
   __attribute__((import_module(NOMOS_IMPORT_MODULE), import_name(#name)))

@@ -16,8 +16,10 @@
 //   byte string  u64 little-endian length, then the bytes
 // so that values written by the host's encode<T> and by guests agree.
 //
-// Guests must not rely on global constructors or destructors (no libc runs
-// them); keep globals constant-initialized.
+// Freestanding guests must not rely on global constructors or destructors
+// (no libc runs them); keep globals constant-initialized. This header also
+// works in guests built with the standard library (nomos_add_guest(...
+// STDLIB), sdk/README.md), where they run in every call.
 #ifndef NOMOS_GUEST_H
 #define NOMOS_GUEST_H
 
