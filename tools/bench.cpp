@@ -13,9 +13,10 @@
 // timed around each call, and its median (the drivers' own median for
 // native and node; node also makes an untimed warm-up call so V8 tiers up,
 // Nomos compiles before the first call). Every checksum must be the
-// README's. There are N rounds (default 3), the kernels and engines
-// interleaved in each, as compare.sh does; the table has the median of the
-// rounds, the ratios to native and their geometric means.
+// README's. There are N rounds (default 1, a few minutes on an idle 2-core
+// machine), the kernels and engines interleaved in each, as compare.sh does;
+// the table has the median of the rounds, the ratios to native and their
+// geometric means.
 //
 // Micro-benchmarks (public C++ API, unmetered and metered engines, medians
 // of N rounds): host->guest call of an empty export (Instance::call and
@@ -47,7 +48,7 @@ using nomos::bench::secondsOf;
 namespace {
 
 struct Options {
-  int rounds = 3;
+  int rounds = 1;
   std::string only;
   bool node = true;
   bool kernels = true;
@@ -196,7 +197,7 @@ std::vector<Column> columns(const Options &options) {
 }
 
 // The smallest power of two n (at most work_default()) for which run(n)
-// takes 20 ms without metering: the n of the smoke test, small enough to be
+// takes 5 ms without metering: the n of the smoke test, small enough to be
 // quick and large enough to run every kernel's loops (fib's work grows
 // exponentially with n, the others' linearly).
 tl::expected<int, std::string> quickN(Engines &engines, const Kernel &kernel) {
@@ -205,7 +206,7 @@ tl::expected<int, std::string> quickN(Engines &engines, const Kernel &kernel) {
     RunResult run = runNomos(engines.unmetered, kernel, n, 1);
     if (!run)
       return failure(run.error());
-    if (run->seconds >= 0.02 || n == kernel.expected.workDefault)
+    if (run->seconds >= 0.005 || n == kernel.expected.workDefault)
       return n;
   }
 }
