@@ -128,6 +128,8 @@ RunResult runNomos(Engine &engine, const Kernel &kernel, int n, int reps) {
     times.push_back(secondsOf([&] { result = instance->call("run", args); }));
     if (!result)
       return tl::unexpected(result.error().toString());
+    if (result->size() != 1 || (*result)[0].type != ValueType::I64)
+      return failure("run does not return one i64");
     int64_t checksum = (*result)[0].asI64();
     if (first && *first != checksum)
       return failure("run(" + std::to_string(n) + ") is not deterministic");
@@ -145,7 +147,11 @@ RunResult runProcess(const std::string &command, const std::string &secondsKey) 
   auto seconds = field(*output, secondsKey);
   if (!checksum || !seconds)
     return failure("no checksum/" + secondsKey + " in the output of " + command);
-  return Run{std::stoll(*checksum), std::stod(*seconds)};
+  try {
+    return Run{std::stoll(*checksum), std::stod(*seconds)};
+  } catch (const std::exception &) {
+    return failure("unreadable checksum or time in the output of " + command);
+  }
 }
 
 RunResult runColumn(Column column, Engines &engines, const Kernel &kernel, int n,
