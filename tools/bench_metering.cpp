@@ -2,8 +2,8 @@
 //
 //   build/tools/bench_metering [--runs N] [--only NAME] [--kernels DIR]
 //
-// Builds the kernels with ../shared/bench/build.sh into <build>/bench-kernels
-// when they are not there yet, then for each kernel loads it into two
+// For each kernel (built by ../shared/bench/build.sh into
+// <build>/bench-kernels: the target bench_kernels), loads it into two
 // engines of one process (metering on, metering off), checks that
 // run(work_default()) returns the checksum of the bench README's table,
 // times N runs of each (alternating), and prints the median times, the
@@ -14,63 +14,15 @@
 
 #include <nomos/nomos.h>
 
-#include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-#include <map>
-#include <string>
-#include <vector>
 
 namespace fs = std::filesystem;
 using namespace nomos;
-using benchmark::median;
-using benchmark::readFile;
-
-namespace {
-
-struct Expected_ {
-  int workDefault = 0;
-  int64_t checksum = 0;
-};
-
-// | `fib.c` | ... | 41 | `165582139668291` |
-std::map<std::string, Expected_> readTable(const fs::path &readme) {
-  std::map<std::string, Expected_> table;
-  std::ifstream in(readme);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("| `", 0) != 0 || line.find(".c`") == std::string::npos)
-      continue;
-    std::vector<std::string> cells;
-    size_t pos = 1;
-    while (pos < line.size()) {
-      size_t next = line.find('|', pos);
-      if (next == std::string::npos)
-        break;
-      std::string cell = line.substr(pos, next - pos);
-      cell.erase(0, cell.find_first_not_of(" `"));
-      cell.erase(cell.find_last_not_of(" `") + 1);
-      cells.push_back(cell);
-      pos = next + 1;
-    }
-    if (cells.size() < 4)
-      continue;
-    std::string name = cells[0].substr(0, cells[0].size() - 2); // drop ".c"
-    table[name] = {std::stoi(cells[2]), std::stoll(cells[3])};
-  }
-  return table;
-}
-
-} // namespace
+using nomos::bench::median;
 
 int main(int argc, char **argv) {
-  fs::path bench = NOMOS_BENCH_DIR;
-  fs::path kernels = NOMOS_BENCH_OUT;
+  fs::path benchDir = NOMOS_BENCH_DIR;
+  fs::path kernels = NOMOS_BENCH_KERNELS;
   int runs = 5;
   std::string only;
   MemoryStrategy memory = MemoryStrategy::GuardPages;
@@ -93,14 +45,12 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  auto table = readTable(bench / "README.md");
+  auto table = bench::readKernelTable(benchDir / "README.md");
   if (table.empty()) {
     std::fprintf(stderr, "bench_metering: no kernel table in %s\n",
-                 (bench / "README.md").c_str());
+                 (benchDir / "README.md").c_str());
     return 2;
   }
-  if (!benchmark::ensureKernels(bench, kernels, "bench_metering"))
-    return 2;
 
   EngineOptions metered, unmetered;
   unmetered.metering = false;
@@ -119,7 +69,7 @@ int main(int argc, char **argv) {
   for (const auto &[name, expected] : table) {
     if (!only.empty() && name != only)
       continue;
-    Bytes code = readFile(kernels / (name + ".wasm"));
+    Bytes code = bench::readFileOrExit(kernels / (name + ".wasm"));
     auto on = VM::create(code, {.engine = meteredEngine, .limits = limits});
     auto off = VM::create(code, {.engine = unmeteredEngine, .limits = limits});
     if (!on || !off) {
@@ -140,11 +90,9 @@ int main(int argc, char **argv) {
     bool ok = true;
     for (int r = 0; r < runs && ok; ++r) {
       for (VM *vm : {&*off, &*on}) {
-        auto start = std::chrono::steady_clock::now();
-        auto result = vm->call("run", args);
-        double seconds = std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count();
+        Expected<CallResult> result;
+        double seconds =
+            bench::secondsOf([&] { result = vm->call("run", args); });
         if (!result || result->results[0].asI64() != expected.checksum) {
           std::fprintf(stderr, "%s: %s\n", name.c_str(),
                        result ? "wrong checksum" : result.error().toString().c_str());

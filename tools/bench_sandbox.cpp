@@ -9,6 +9,8 @@
 // resident memory each takes. Not a test: its output goes into docs/sandbox.md. The run-time
 // ratio of the two strategies on the kernels comes from
 // `bench_metering --memory explicit` against `bench_metering`.
+#include "bench_util.h"
+
 #include <nomos/nomos.h>
 
 #include <algorithm>
@@ -16,7 +18,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -25,11 +26,6 @@ using namespace nomos;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-Bytes readFile(const char *path) {
-  std::ifstream file(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(file), {});
-}
 
 double residentMiB() {
   std::ifstream statm("/proc/self/statm");
@@ -124,8 +120,8 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  Bytes code = readFile(NOMOS_COUNTER_WASM);
-  Bytes small = readFile(NOMOS_SMALL_WASM);
+  Bytes code = bench::readFileOrExit(NOMOS_COUNTER_WASM);
+  Bytes small = bench::readFileOrExit(NOMOS_SMALL_WASM);
   std::printf("counter.wasm: %zu bytes (VMs), small_instance.wasm: %zu bytes "
               "(instances); up to %zu of each per strategy\n\n",
               code.size(), small.size(), count);

@@ -4,34 +4,17 @@
 // counter's `exec_other`, which opens the doubler as a child, sets, calls,
 // gets and drops it). A benchmark program, not a test: figures vary.
 //   build/tools/bench_state [--calls N]
+#include "bench_util.h"
+
 #include <nomos/nomos.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 namespace {
-
-nomos::Bytes readFile(const char *path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    std::fprintf(stderr, "bench_state: cannot read %s\n", path);
-    std::exit(1);
-  }
-  return nomos::Bytes(std::istreambuf_iterator<char>(file), {});
-}
-
-template <class F> double secondsOf(F &&run) {
-  auto start = std::chrono::steady_clock::now();
-  run();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-      .count();
-}
 
 void mustSucceed(const nomos::Expected<nomos::CallResult> &result) {
   if (!result) {
@@ -50,7 +33,7 @@ double incrementsPerSecond(std::shared_ptr<nomos::Store> store,
     std::exit(1);
   }
   mustSucceed(vm->call("increment")); // warm-up
-  double seconds = secondsOf([&] {
+  double seconds = nomos::bench::secondsOf([&] {
     for (int i = 0; i < calls; ++i)
       mustSucceed(vm->call("increment"));
   });
@@ -64,8 +47,8 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i)
     if (std::strcmp(argv[i], "--calls") == 0 && i + 1 < argc)
       calls = std::atoi(argv[++i]);
-  nomos::Bytes counter = readFile(NOMOS_COUNTER_WASM);
-  nomos::Bytes doubler = readFile(NOMOS_DOUBLER_WASM);
+  nomos::Bytes counter = nomos::bench::readFileOrExit(NOMOS_COUNTER_WASM);
+  nomos::Bytes doubler = nomos::bench::readFileOrExit(NOMOS_DOUBLER_WASM);
   auto engine = std::make_shared<nomos::Engine>();
   auto dir = std::filesystem::temp_directory_path() /
              ("nomos-bench-state-" + std::to_string(::getpid()));
@@ -93,13 +76,13 @@ int main(int argc, char **argv) {
   vm->set("doubler", doubler);
   mustSucceed(vm->call("exec_other")); // compiles the doubler once
   int children = std::max(calls / 4, 100);
-  double withChild = secondsOf([&] {
+  double withChild = nomos::bench::secondsOf([&] {
     for (int i = 0; i < children; ++i) {
       vm->set("count", nomos::encode<uint64_t>(1));
       mustSucceed(vm->call("exec_other"));
     }
   });
-  double plain = secondsOf([&] {
+  double plain = nomos::bench::secondsOf([&] {
     for (int i = 0; i < children; ++i)
       mustSucceed(vm->call("increment"));
   });
