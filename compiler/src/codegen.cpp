@@ -36,6 +36,11 @@ createTargetMachine(const CompileOptions &options) {
                                   ? llvm::CodeGenOptLevel::None
                                   : llvm::CodeGenOptLevel::Default);
   builder->setRelocationModel(llvm::Reloc::PIC_);
+  // Small code model: a module's code and data are linked together by
+  // JITLink, so calls between its functions are direct and PC-relative
+  // (the large model calls through a register); runtime functions are
+  // reached through the GOT JITLink builds.
+  builder->setCodeModel(llvm::CodeModel::Small);
   auto machine = builder->createTargetMachine();
   if (!machine)
     return makeError(ErrorKind::CompileError,

@@ -100,6 +100,20 @@ llvm::AllocaInst *FunctionLowering::entryAlloca(llvm::Type *type,
   return entry.CreateAlloca(type, nullptr, name);
 }
 
+// What a frame of this function counts toward Limits::callDepth: one, plus
+// one per 512 bytes of an estimate of its native frame made from the wasm
+// alone (16 bytes a local, 8 a byte of code for spills), so that the same
+// limit holds at every optimization level and a large frame counts as
+// several small ones (docs/sandbox.md).
+uint32_t FunctionLowering::frameUnits(size_t locals) const {
+  uint32_t defined = index_ - m.input.info.importedFunctions;
+  uint64_t bodyBytes = defined < m.input.info.bodySizes.size()
+                           ? m.input.info.bodySizes[defined]
+                           : 0;
+  uint64_t estimate = 16 * uint64_t(locals) + 8 * bodyBytes;
+  return uint32_t(std::min<uint64_t>(1 + estimate / 512, 1u << 20));
+}
+
 // Before anything uses this frame: trap if the native stack is below the
 // limit the runtime set (frames too large for the deterministic depth limit
 // to protect). Nothing ran yet, so the gas in the context is current.
@@ -285,13 +299,16 @@ uint64_t FunctionLowering::gasBeforeCall() {
 void FunctionLowering::gasAfterCall(uint64_t refund) {
   if (!m.metered || (!m.gasInRegister && refund == 0))
     return;
-  auto *i64 = b.getInt64Ty();
-  llvm::Value *gas = b.CreateLoad(i64, contextFieldPointer(rt::kGasLeft));
+  chargeAfterCall(runtimeLoad(b.getInt64Ty(), contextFieldPointer(rt::kGasLeft)),
+                  refund);
+}
+
+void FunctionLowering::chargeAfterCall(llvm::Value *gasLeft, uint64_t refund) {
   if (refund)
-    gas = b.CreateSub(gas, b.getInt64(refund));
-  b.CreateStore(gas, gasSlot_);
+    gasLeft = b.CreateSub(gasLeft, b.getInt64(refund));
+  b.CreateStore(gasLeft, gasSlot_);
   if (refund)
-    outOfGasIf(b.CreateICmpSLT(gas, b.getInt64(0)));
+    outOfGasIf(b.CreateICmpSLT(gasLeft, b.getInt64(0)));
 }
 
 // A block, loop or if inside a metered block: what follows it in that
@@ -390,10 +407,10 @@ Expected<void> FunctionLowering::run() {
     memoryBase_ = base;
   }
 
-  // Deterministic call-depth limit, counted in wasm frames.
+  // Deterministic call-depth limit, counted in frame units from the wasm.
   auto *i32 = b.getInt32Ty();
   llvm::Value *depth = loadContextField(rt::kCallDepth, i32);
-  llvm::Value *deeper = b.CreateAdd(depth, b.getInt32(1));
+  llvm::Value *deeper = b.CreateAdd(depth, b.getInt32(frameUnits(types.size())));
   trapIf(b.CreateICmpUGT(deeper, loadContextField(rt::kMaxCallDepth, i32)),
          NOMOS_TRAP_STACK_EXHAUSTED);
   runtimeStore(deeper, contextFieldPointer(rt::kCallDepth));
@@ -419,10 +436,24 @@ Expected<void> FunctionLowering::run() {
 
   b.SetInsertPoint(returnBlock_);
   runtimeStore(depth, contextFieldPointer(rt::kCallDepth));
+  llvm::Value *result =
+      returnSlot_ ? b.CreateLoad(returnSlot_->getAllocatedType(), returnSlot_)
+                  : nullptr;
+  if (gasArgument) { // a gas body returns the counter with its results
+    llvm::Value *gas = b.CreateLoad(b.getInt64Ty(), gasSlot_);
+    if (!result) {
+      b.CreateRet(gas);
+      return {};
+    }
+    llvm::Value *pair = llvm::PoisonValue::get(llvmFunction_->getReturnType());
+    pair = b.CreateInsertValue(pair, result, 0);
+    b.CreateRet(b.CreateInsertValue(pair, gas, 1));
+    return {};
+  }
   if (m.metered)
     writeBackGas(0, b);
-  if (returnSlot_)
-    b.CreateRet(b.CreateLoad(returnSlot_->getAllocatedType(), returnSlot_));
+  if (result)
+    b.CreateRet(result);
   else
     b.CreateRetVoid();
   return {};
@@ -793,21 +824,22 @@ OpResult FunctionLowering::emitCall(BinaryenExpressionRef expr) {
     if (callee->second >= m.functions.size()) // a table-op marker
       return emitTableMarker(
           m.input.markers[callee->second - m.functions.size()], v);
-    uint64_t gasRest = gasBeforeCall();
-    llvm::Value *result;
     if (llvm::Function *body = m.gasBodies[callee->second]) {
-      // The counter (as stored in vmctx) in a register; the callee stores
-      // it back before it returns.
+      // The counter goes to the callee and comes back in registers (with
+      // the rest of this metered block given back, then charged again).
+      uint64_t gasRest = gasRefund();
       llvm::SmallVector<llvm::Value *, 8> args{vmctx};
       llvm::Value *gas = b.CreateLoad(b.getInt64Ty(), gasSlot_);
       if (gasRest)
         gas = b.CreateAdd(gas, b.getInt64(gasRest));
       args.push_back(gas);
       args.append(v.begin(), v.end());
-      result = b.CreateCall(body, args);
-    } else {
-      result = m.emitCall(b, vmctx, callee->second, v);
+      auto [result, gasLeft] = m.splitGasBodyResult(b, b.CreateCall(body, args));
+      chargeAfterCall(gasLeft, gasRest);
+      return result;
     }
+    uint64_t gasRest = gasBeforeCall();
+    llvm::Value *result = m.emitCall(b, vmctx, callee->second, v);
     gasAfterCall(gasRest);
     return result->getType()->isVoidTy() ? nullptr : result;
   });

@@ -170,8 +170,8 @@ Expected<void> ModuleLowering::declareFunctions() {
                                                 llvm::Type::getInt64Ty(ctx)};
       for (unsigned p = 1; p < (*signature)->getNumParams(); ++p)
         params.push_back((*signature)->getParamType(p));
-      auto *bodyType = llvm::FunctionType::get((*signature)->getReturnType(),
-                                               params, false);
+      auto *bodyType = llvm::FunctionType::get(
+          gasBodyReturnType((*signature)->getReturnType()), params, false);
       auto *body = llvm::Function::Create(bodyType, llvm::Function::InternalLinkage,
                                           "w.g." + std::string(name), *module);
       body->addFnAttr(llvm::Attribute::NoUnwind);
@@ -184,11 +184,14 @@ Expected<void> ModuleLowering::declareFunctions() {
           builder.CreateStructGEP(vmContextType, llvmFn->getArg(0), rt::kGasLeft)));
       for (unsigned p = 1; p < llvmFn->arg_size(); ++p)
         args.push_back(llvmFn->getArg(p));
-      llvm::Value *result = builder.CreateCall(body, args);
-      if (result->getType()->isVoidTy())
-        builder.CreateRetVoid();
-      else
+      llvm::Value *returned = builder.CreateCall(body, args);
+      auto [result, gas] = splitGasBodyResult(builder, returned);
+      builder.CreateStore(gas, builder.CreateStructGEP(vmContextType, llvmFn->getArg(0),
+                                                       rt::kGasLeft));
+      if (result)
         builder.CreateRet(result);
+      else
+        builder.CreateRetVoid();
     }
   }
   for (uint32_t i = 0; i < BinaryenGetNumTables(wasm); ++i)
@@ -201,6 +204,24 @@ Expected<void> ModuleLowering::declareFunctions() {
   for (uint32_t i = 0; i < globals; ++i)
     globalIndex[BinaryenGlobalGetName(BinaryenGetGlobalByIndex(wasm, i))] = i;
   return {};
+}
+
+// A gas body returns the counter with its results, in registers: i64 alone,
+// or {results, i64}.
+llvm::Type *ModuleLowering::gasBodyReturnType(llvm::Type *results) const {
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  if (results->isVoidTy())
+    return i64;
+  return llvm::StructType::get(ctx, {results, i64});
+}
+
+std::pair<llvm::Value *, llvm::Value *>
+ModuleLowering::splitGasBodyResult(llvm::IRBuilder<> &builder,
+                                   llvm::Value *returned) const {
+  if (!returned->getType()->isStructTy())
+    return {nullptr, returned};
+  return {builder.CreateExtractValue(returned, 0),
+          builder.CreateExtractValue(returned, 1)};
 }
 
 // A callee in another instance runs on this thread's stack: give it our

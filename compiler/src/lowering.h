@@ -76,6 +76,11 @@ public:
   Expected<llvm::FunctionType *> lowerSignature(BinaryenType params,
                                                 BinaryenType results) const;
 
+  llvm::Type *gasBodyReturnType(llvm::Type *results) const;
+  // A gas body's returned value as (results or null, gas counter).
+  std::pair<llvm::Value *, llvm::Value *>
+  splitGasBodyResult(llvm::IRBuilder<> &builder, llvm::Value *returned) const;
+
   void copyStackLimit(llvm::IRBuilder<> &builder, llvm::Value *vmctx,
                       llvm::Value *calleeCtx);
   // Emits a call of wasm function `index` (defined or imported).
@@ -113,6 +118,7 @@ public:
   void trapIf(llvm::Value *failed, nomos_trap code);
   void trapAlways(nomos_trap code);
   void emitNativeStackCheck();
+  uint32_t frameUnits(size_t locals) const;
   llvm::AllocaInst *entryAlloca(llvm::Type *type, const llvm::Twine &name);
   // Loads a field of the instance context.
   llvm::Value *loadContextField(rt::VMContextField field, llvm::Type *type);
@@ -156,6 +162,8 @@ public:
   // reload it and charge that rest again.
   uint64_t gasBeforeCall();
   void gasAfterCall(uint64_t refund);
+  // After a call that returned the counter: keep it, charge the rest.
+  void chargeAfterCall(llvm::Value *gasLeft, uint64_t refund);
   void syncGas() { gasBeforeCall(); }
   // Charges count * perUnit (a dynamic cost: memory.grow pages, bulk
   // memory bytes, table.grow elements); out of gas traps.

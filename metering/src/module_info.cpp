@@ -56,8 +56,10 @@ namespace {
   } while (0)
 
 constexpr uint64_t kMaxPages = 65536;
-// Nomos's own bound on locals (parameters included) per function.
-constexpr uint64_t kMaxLocals = 100000;
+// Nomos's own bound on locals (parameters included) per function: their
+// native frame (16 bytes a local at most) stays well under the 1 MiB the
+// runtime keeps below guest frames (docs/sandbox.md).
+constexpr uint64_t kMaxLocals = 50000;
 // Nomos's own bound on nested blocks, loops and ifs: Binaryen 108 and the
 // compiler recurse over them (Binaryen's reader crashes near 14,000 nested
 // ifs on an 8 MiB stack), so deeper code is refused, never a crash.
@@ -2273,6 +2275,7 @@ Expected<void> ModuleDecoder::readCodeSection(Reader &r) {
                      "unexpected end: body of function " +
                          std::to_string(funcIndex) + " runs past the section");
     TRY_ASSIGN(Reader body, r.readSub(size));
+    m_.bodySizes.push_back(size);
     body.setContext("function " + std::to_string(funcIndex));
     if (!options_.validateFunctionBodies)
       continue;

@@ -18,8 +18,10 @@ namespace nomos {
 struct Limits {
   // Linear memory, in 64 KiB pages; memory.grow past it fails (returns -1).
   uint32_t memoryPages = 16384; // 1 GiB
-  // Wasm frames on the stack at once, children included. Deterministic: the
-  // same program exhausts it at the same point on every machine.
+  // Frame units on the stack at once, children included: a wasm frame counts
+  // 1 plus 1 per 512 bytes of a frame estimate made from the wasm (16 bytes
+  // a local, 8 a byte of code). Deterministic: the same program exhausts it
+  // at the same point on every machine and at every optimization level.
   uint32_t callDepth = 5000;
   // Children inside children.
   uint32_t childDepth = 8;

@@ -142,6 +142,8 @@ struct ModuleInfo {
   // strings where a function has no name. Size == functions.size(). The
   // only names Binaryen gets (it never sees the module's name section).
   std::vector<std::string> functionNames;
+  // The size in bytes of each defined function's body (code section order).
+  std::vector<uint32_t> bodySizes;
 
   // Whether any function body uses a v128 value or SIMD instruction.
   bool usesSimd = false;
