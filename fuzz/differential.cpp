@@ -70,7 +70,7 @@ bool makeModule(uint64_t seed, const fs::path &work, const fs::path &wasm) {
   fs::path bin = work / "input.bin";
   std::ofstream(bin, std::ios::binary)
       .write(reinterpret_cast<const char *>(input.data()), std::streamsize(size));
-  return run("wasm-opt '" + bin.string() + "' -ttf --denan " + kFeatures +
+  return run(std::string(WASM_OPT) + " '" + bin.string() + "' -ttf --denan " + kFeatures +
              " -o '" + wasm.string() + "' 2>/dev/null")
       .has_value();
 }
@@ -333,7 +333,7 @@ void checkSeed(uint64_t seed, const fs::path &work, const fs::path &out,
     return;
   }
   std::optional<std::string> output = run(
-      "wasm-opt '" + wasm.string() + "' --fuzz-exec-before " + kFeatures +
+      std::string(WASM_OPT) + " '" + wasm.string() + "' --fuzz-exec-before " + kFeatures +
       " 2>/dev/null");
   Expected_ theirs = parseFuzzExec(output.value_or(""));
   if (!output || theirs.hostLimit) {
