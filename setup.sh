@@ -38,18 +38,18 @@ fi
 jobs=${NOMOS_JOBS:-2}
 
 # ASan + UBSan (clang-19) over Nomos's own code, with the libFuzzer targets:
-# the test suite (but the spec suite, which the normal build runs), each
+# the whole test suite (the spec suite included), each
 # fuzzer for NOMOS_FUZZ_SECONDS, and NOMOS_DIFF_MODULES differential modules.
 sanitize() {
   cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
     -DNOMOS_SANITIZE=address,undefined -DNOMOS_FUZZ=ON >/dev/null
   cmake --build build-sanitize -j "$jobs" --target nomos_tests \
-    nomos_decoder_tests nomos_state_tests nomos_cli fuzz_all
+    nomos_decoder_tests nomos_state_tests nomos_cli nomos_spec_runner fuzz_all
   # ASan's defaults (leak checking included) need no suppression: see
   # docs/fuzzing.md. UBSan stops at its first report (-fno-sanitize-recover).
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
-  ctest --test-dir build-sanitize -j "$jobs" --output-on-failure -E '^spec$'
+  ctest --test-dir build-sanitize -j "$jobs" --output-on-failure
   local seconds=${NOMOS_FUZZ_SECONDS:-45} seeds=build-sanitize/fuzz/seeds
   local corpus=build-sanitize/fuzz/corpus
   mkdir -p "$corpus"/{decode,run,cache}
