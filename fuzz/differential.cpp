@@ -447,7 +447,7 @@ int main(int argc, char **argv) {
   Counts counts;
   for (uint64_t seed = start; seed < start + count; ++seed) {
     checkSeed(seed, work, out, counts);
-    if ((seed - start + 1) % 500 == 0 || seed + 1 == start + count)
+    if ((seed - start + 1) % 100 == 0 || seed + 1 == start + count)
       printf("seeds %llu: modules %llu (calls %llu): same %llu, explained "
              "%llu (SIMD NaN %llu), mismatches %llu; skipped %llu\n",
              (unsigned long long)(seed - start + 1),
