@@ -38,8 +38,8 @@ fi
 jobs=${NOMOS_JOBS:-2}
 
 # ASan + UBSan (clang-19) over Nomos's own code, with the libFuzzer targets:
-# the whole test suite (the spec suite included), each
-# fuzzer for NOMOS_FUZZ_SECONDS, and NOMOS_DIFF_MODULES differential modules.
+# the whole test suite (the spec suite included), each fuzzer for
+# NOMOS_FUZZ_SECONDS, and NOMOS_DIFF_MODULES differential modules.
 sanitize() {
   cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
