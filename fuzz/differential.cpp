@@ -84,7 +84,7 @@ struct ExpectedCall {
   std::optional<std::string> trap;
 };
 
-struct Expected_ {
+struct BinaryenRun {
   std::vector<ExpectedCall> calls;
   bool hostLimit = false; // the interpreter gave up: nothing to compare
 };
@@ -93,22 +93,22 @@ bool startsWith(const std::string &line, std::string_view prefix) {
   return line.compare(0, prefix.size(), prefix) == 0;
 }
 
-Expected_ parseFuzzExec(const std::string &output) {
-  Expected_ expected;
+BinaryenRun parseFuzzExec(const std::string &output) {
+  BinaryenRun parsed;
   std::istringstream lines(output);
   std::string line;
   while (std::getline(lines, line)) {
     if (startsWith(line, "[fuzz-exec] calling ")) {
-      expected.calls.push_back({line.substr(20), {}, {}, {}});
+      parsed.calls.push_back({line.substr(20), {}, {}, {}});
       continue;
     }
     if (startsWith(line, "[host limit")) {
-      expected.hostLimit = true;
+      parsed.hostLimit = true;
       continue;
     }
-    if (expected.calls.empty())
+    if (parsed.calls.empty())
       continue;
-    ExpectedCall &call = expected.calls.back();
+    ExpectedCall &call = parsed.calls.back();
     if (startsWith(line, "[LoggingExternalInterface logging "))
       call.logs.push_back(line.substr(34, line.size() - 35));
     else if (startsWith(line, "[trap "))
@@ -119,7 +119,7 @@ Expected_ parseFuzzExec(const std::string &output) {
         call.results = line.substr(arrow + 4);
     }
   }
-  return expected;
+  return parsed;
 }
 
 // Binaryen prints a result list as "(a, b)", a single result bare.
@@ -268,7 +268,7 @@ Verdict compareCall(const ExpectedCall &theirs, const CallOutcome &ours,
   return Verdict::Same;
 }
 
-Verdict compareWithBinaryen(const Expected_ &theirs, const RunOutcome &ours,
+Verdict compareWithBinaryen(const BinaryenRun &theirs, const RunOutcome &ours,
                             std::string &why) {
   if (ours.error) {
     why = "Nomos refused the module: " + ours.error->toString();
@@ -355,7 +355,7 @@ void checkSeed(uint64_t seed, const fs::path &work, const fs::path &out,
   std::optional<std::string> output = run(
       std::string(WASM_OPT) + " '" + wasm.string() + "' --fuzz-exec-before " + kFeatures +
       " 2>/dev/null");
-  Expected_ theirs = parseFuzzExec(output.value_or(""));
+  BinaryenRun theirs = parseFuzzExec(output.value_or(""));
   if (!output || theirs.hostLimit) {
     ++counts.skipped;
     return;
