@@ -433,6 +433,14 @@ TEST(FloatValues, PrintAndParse) {
   EXPECT_EQ(toString(f32b(0xff800001)), "-nan:0x1");
   EXPECT_EQ(toString(f64b(kNaN64)), "nan:0x8000000000000");
 
+  // Not floats, but printed by the same function (found by the differential
+  // fuzzer: a v128 printed as "0x" and the decimal of its low half).
+  EXPECT_EQ(toString(Value::v128(0xffffffff00000001, 0x80000000000000ff)),
+            "i32x4 0x00000001 0xffffffff 0x000000ff 0x80000000");
+  EXPECT_EQ(toString(Value::nullRef(ValueType::FuncRef)), "ref.null func");
+  EXPECT_EQ(toString(Value::nullRef(ValueType::ExternRef)), "ref.null extern");
+  EXPECT_EQ(toString(Value::externRef(7)), "ref.extern 7");
+
   auto parse = [](ValueType type, std::string_view text) -> uint64_t {
     auto value = parseValue(type, text);
     if (!value) {

@@ -4,6 +4,8 @@
 
 #include <nomos/instance.h>
 
+#include <algorithm>
+
 namespace nomos {
 
 namespace {
@@ -117,6 +119,12 @@ Expected<std::vector<Value>> Instance::call(std::string_view name,
   if (!index)
     return tl::unexpected(index.error());
   return state_->invoke(*index, args);
+}
+
+GasReport Instance::lastCallGas() const {
+  uint64_t limit = gasCounter(state_->limits().gas);
+  uint64_t left = uint64_t(std::max<int64_t>(state_->context().gasLeft, 0));
+  return {limit, limit - left, left};
 }
 
 std::optional<Extern> Instance::exported(std::string_view name) const {

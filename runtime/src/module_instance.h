@@ -88,6 +88,7 @@ public:
   const Module &module() const { return *module_; }
   CallContext &call() { return *call_; }
   rt::VMContext &context() { return context_; }
+  const Limits &limits() const { return limits_; }
 
   // Guest memory [offset, offset + length), or null when out of bounds.
   uint8_t *memoryRange(uint32_t offset, uint32_t length);

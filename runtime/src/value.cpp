@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <charconv>
+#include <cstdio>
 
 namespace nomos {
 
@@ -100,14 +101,33 @@ std::string_view valueTypeName(ValueType type) {
   return "?";
 }
 
+// As the text format writes a v128 constant: i32x4 lanes, lowest first.
+static std::string v128ToString(const Value &value) {
+  uint32_t lanes[4] = {uint32_t(value.bits), uint32_t(value.bits >> 32),
+                       uint32_t(value.hi), uint32_t(value.hi >> 32)};
+  std::string text = "i32x4";
+  char lane[12];
+  for (uint32_t bits : lanes) {
+    snprintf(lane, sizeof lane, " 0x%08x", bits);
+    text += lane;
+  }
+  return text;
+}
+
 std::string toString(const Value &value) {
   switch (value.type) {
   case ValueType::I32: return std::to_string(value.asI32());
   case ValueType::I64: return std::to_string(value.asI64());
   case ValueType::F32:
   case ValueType::F64: return floatToString(value.type, value.bits);
-  default: return "0x" + std::to_string(value.bits); // floats come later
+  case ValueType::V128: return v128ToString(value);
+  case ValueType::FuncRef:
+    return value.isNullRef() ? "ref.null func" : "ref.func";
+  case ValueType::ExternRef:
+    return value.isNullRef() ? "ref.null extern"
+                             : "ref.extern " + std::to_string(value.bits);
   }
+  return "?";
 }
 
 // Accepts signed decimal, unsigned decimal up to the type's width, and 0x hex.

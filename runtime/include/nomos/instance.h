@@ -76,6 +76,9 @@ public:
 
   Expected<std::vector<Value>> call(std::string_view name,
                                     std::span<const Value> args = {});
+  // Gas of the last call from the host, whether it returned or trapped: each
+  // gets Limits::gas (after OutOfGas, used == the limit and left == 0).
+  GasReport lastCallGas() const;
   std::optional<Extern> exported(std::string_view name) const;
   std::vector<std::string> exportNames() const;
 

@@ -43,7 +43,10 @@ struct FunctionType {
 
 // "42", "-7", "0.1", "-inf", "nan:0x400000": the value as the CLI prints it.
 // Floats print as the shortest decimal that reads back to the same bits; a
-// NaN as the wasm text format writes it, sign and payload included.
+// NaN as the wasm text format writes it, sign and payload included. A v128
+// prints as "i32x4 0x00000001 0x00000000 0x00000000 0x00000000" (lowest lane
+// first); references as "ref.null func", "ref.func", "ref.null extern" or
+// "ref.extern 7".
 NOMOS_API std::string toString(const Value &value);
 
 // Parses text as a value of `type` ("42", "-1", "0x2a"; for floats "1.5",
