@@ -83,6 +83,10 @@ public:
 
   Expected<std::vector<Value>> invoke(uint32_t functionIndex,
                                       std::span<const Value> args);
+  // Runs the function with `args`, its results written to `results`
+  // (exactly as many as it returns); allocates nothing for small signatures.
+  Expected<void> call(uint32_t functionIndex, std::span<const Value> args,
+                      std::span<Value> results);
   Extern exportOf(const wasm::Export &exp);
 
   const Module &module() const { return *module_; }
@@ -112,6 +116,11 @@ private:
   Expected<void> initializeSegments();
   uint64_t evaluate(const wasm::ConstExpr &expr) const;
   Expected<void> runThunk(uint32_t functionIndex, rt::ValueSlot *slots);
+  // BadArguments unless `args` match the parameters and `resultCount` the
+  // results.
+  Expected<void> checkArguments(uint32_t functionIndex,
+                                std::span<const Value> args,
+                                size_t resultCount) const;
   void finishContext();
 
   std::shared_ptr<const Module> module_;
