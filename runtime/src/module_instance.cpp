@@ -266,8 +266,8 @@ Expected<std::shared_ptr<ModuleInstance>>
 ModuleInstance::instantiate(std::shared_ptr<const Module> module,
                             std::vector<Extern> imports, const Limits &limits,
                             CallContext *call) {
-  std::shared_ptr<ModuleInstance> instance(
-      new ModuleInstance(std::move(module), limits, call));
+  auto instance =
+      std::make_shared<ModuleInstance>(Key{}, std::move(module), limits, call);
   if (auto ok = instance->bindImports(std::move(imports)); !ok)
     return tl::unexpected(ok.error());
   if (auto ok = instance->createDefinitions(); !ok)

@@ -108,9 +108,17 @@ public:
   void dropData(uint32_t segment) { droppedData_[segment] = true; }
 
 private:
-  ModuleInstance(std::shared_ptr<const Module> module, const Limits &limits,
-                 CallContext *call)
+  // Only instantiate constructs (through make_shared: one allocation).
+  struct Key {
+    explicit Key() = default;
+  };
+
+public:
+  ModuleInstance(Key, std::shared_ptr<const Module> module,
+                 const Limits &limits, CallContext *call)
       : module_(std::move(module)), limits_(limits), call_(call) {}
+
+private:
   Expected<void> bindImports(std::vector<Extern> imports);
   Expected<void> createDefinitions();
   Expected<void> initializeSegments();
