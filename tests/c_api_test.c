@@ -909,6 +909,68 @@ static void instances_call_host_functions_and_keep_state(void) {
   nomos_engine_free(engine);
 }
 
+/* A function handle: resolved once, arguments checked, results written in
+ * place; it keeps the instance's state (and so its imports) alive. */
+static void function_handles_call_an_export(void) {
+  host_state_t state = {0, 0};
+  nomos_value_type_t i32x2[] = {NOMOS_I32, NOMOS_I32};
+  imports_t imports = {NULL, NULL, NULL, NULL};
+  imports.add = nomos_extern_function(i32x2, 2, i32x2, 1, host_add, &state,
+                                      finalize_state);
+  imports.fail = nomos_extern_function(NULL, 0, NULL, 0, host_fail, NULL, NULL);
+  imports.base = nomos_extern_global(nomos_value_i32(7), false);
+  REQUIRE(imports.add && imports.fail && imports.base);
+  nomos_engine_t *engine = NULL;
+  REQUIRE_OK(nomos_engine_new(NULL, &engine));
+  file_t code = wat_module("host_import");
+  nomos_instance_t *instance = NULL;
+  REQUIRE_OK(nomos_instance_new(engine, code.data, code.size, resolve,
+                                &imports, NULL, &instance));
+  free(code.data);
+  nomos_extern_free((nomos_extern_t *)imports.add);
+  nomos_extern_free((nomos_extern_t *)imports.fail);
+  nomos_extern_free((nomos_extern_t *)imports.base);
+
+  nomos_function_t *run = NULL;
+  REQUIRE_OK(nomos_instance_function(instance, "run", &run));
+  nomos_value_t arg = nomos_value_i32(5);
+  nomos_value_t out = nomos_value_i64(-1);
+  REQUIRE_OK(nomos_function_call(run, &arg, 1, &out, 1));
+  CHECK(out.type == NOMOS_I32);
+  CHECK_EQ(nomos_value_as_i32(out), 5 + 10 + 7);
+  CHECK_EQ(state.calls, 1);
+  CHECK_ERROR(nomos_function_call(run, NULL, 0, &out, 1),
+              NOMOS_ERROR_BAD_ARGUMENTS, "1 argument(s), 0 given");
+  nomos_value_t wide = nomos_value_i64(5);
+  CHECK_ERROR(nomos_function_call(run, &wide, 1, &out, 1),
+              NOMOS_ERROR_BAD_ARGUMENTS, "must be i32");
+  CHECK_ERROR(nomos_function_call(run, &arg, 1, NULL, 0),
+              NOMOS_ERROR_BAD_ARGUMENTS, "1 result(s)");
+  CHECK_ERROR(nomos_function_call(NULL, NULL, 0, NULL, 0),
+              NOMOS_ERROR_BAD_ARGUMENTS, NULL);
+  CHECK_EQ(state.calls, 1);
+
+  nomos_function_t *fail = NULL;
+  REQUIRE_OK(nomos_instance_function(instance, "call_fail", &fail));
+  CHECK_ERROR(nomos_function_call(fail, NULL, 0, NULL, 0),
+              NOMOS_ERROR_HOST_ERROR, "the disk is gone");
+  nomos_function_free(fail);
+  nomos_function_t *missing = NULL;
+  CHECK_ERROR(nomos_instance_function(instance, "counter", &missing),
+              NOMOS_ERROR_UNKNOWN_EXPORT, "counter");
+  CHECK(missing == NULL);
+
+  /* The handle outlives the instance handle: calls go on, add stays. */
+  nomos_instance_free(instance);
+  CHECK_EQ(state.finalized, 0);
+  arg = nomos_value_i32(1);
+  REQUIRE_OK(nomos_function_call(run, &arg, 1, &out, 1));
+  CHECK_EQ(nomos_value_as_i32(out), 1 + 10 + 7);
+  nomos_function_free(run);
+  CHECK_EQ(state.finalized, 1);
+  nomos_engine_free(engine);
+}
+
 static void host_memories_tables_and_globals(void) {
   nomos_extern_t *memory = NULL;
   uint32_t max = 2;
@@ -969,6 +1031,7 @@ static const test_t tests[] = {
     TEST(values_print_and_parse),
     TEST(version_and_encoding),
     TEST(instances_call_host_functions_and_keep_state),
+    TEST(function_handles_call_an_export),
     TEST(host_memories_tables_and_globals),
 };
 

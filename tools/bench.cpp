@@ -19,9 +19,9 @@
 // geometric means.
 //
 // Micro-benchmarks (public C++ API, unmetered and metered engines, medians
-// of N rounds): host->guest call of an empty export (Instance::call and
-// VM::call), guest->host call of an empty import (Extern::function and the
-// guest ABI's gas_left), storage write and read of 32-byte values, child
+// of N rounds): host->guest call of an empty export (Instance::call,
+// Function::call and VM::call), guest->host call of an empty import
+// (Extern::function's two callback forms and the guest ABI's gas_left), storage write and read of 32-byte values, child
 // create + call + drop, and the seed counter's increments per second.
 //
 // --quick is the smoke test ctest runs: each kernel once on every engine at
@@ -383,6 +383,28 @@ tl::expected<double, std::string> instanceCall(std::shared_ptr<Engine> engine,
   return seconds;
 }
 
+// The same call through a Function handle: no lookup, no allocation.
+tl::expected<double, std::string> functionCall(std::shared_ptr<Engine> engine,
+                                               int iterations) {
+  Limits limits;
+  limits.gas = kMaxGas;
+  auto instance = orError(Instance::create(
+      *engine, bench::readFileOrExit(watModule("bench_noop")), {}, limits));
+  if (!instance)
+    return tl::unexpected(instance.error());
+  auto noop = orError(instance->function("noop"));
+  if (!noop)
+    return tl::unexpected(noop.error());
+  bool failed = !noop->call({}, {});
+  double seconds = secondsOf([&] {
+    for (int i = 0; i < iterations && !failed; ++i)
+      failed = !noop->call({}, {});
+  });
+  if (failed)
+    return failure("noop failed");
+  return seconds;
+}
+
 tl::expected<double, std::string> vmCall(std::shared_ptr<Engine> engine,
                                          int iterations) {
   auto vm = orError(VM::create(bench::readFileOrExit(watModule("bench_noop")),
@@ -392,18 +414,15 @@ tl::expected<double, std::string> vmCall(std::shared_ptr<Engine> engine,
   return timeVmCalls(*vm, "noop", iterations);
 }
 
-tl::expected<double, std::string> hostFunction(std::shared_ptr<Engine> engine,
-                                               int iterations) {
-  int64_t calls = 0;
-  auto empty = Extern::function({}, [&](std::span<const Value>)
-                                        -> Expected<std::vector<Value>> {
-    ++calls;
-    return std::vector<Value>{};
-  });
+// `iterations` guest->host calls of `empty` from one call of call_host;
+// `calls` is what empty counts.
+tl::expected<double, std::string> timeHostCalls(Engine &engine, Extern empty,
+                                                const int64_t &calls,
+                                                int iterations) {
   Limits limits;
   limits.gas = kMaxGas;
   auto instance = orError(Instance::create(
-      *engine, bench::readFileOrExit(watModule("bench_host_import")),
+      engine, bench::readFileOrExit(watModule("bench_host_import")),
       [&](std::string_view module, std::string_view name) -> std::optional<Extern> {
         if (module == "env" && name == "empty")
           return empty;
@@ -421,6 +440,29 @@ tl::expected<double, std::string> hostFunction(std::shared_ptr<Engine> engine,
     return failure("the host function ran " + std::to_string(calls) +
                           " times, not " + std::to_string(iterations));
   return seconds;
+}
+
+tl::expected<double, std::string> hostFunction(std::shared_ptr<Engine> engine,
+                                               int iterations) {
+  int64_t calls = 0;
+  auto empty = Extern::function({}, [&](std::span<const Value>)
+                                        -> Expected<std::vector<Value>> {
+    ++calls;
+    return std::vector<Value>{};
+  });
+  return timeHostCalls(*engine, empty, calls, iterations);
+}
+
+// The same with the allocation-free callback form.
+tl::expected<double, std::string> hostFunctionInPlace(std::shared_ptr<Engine> engine,
+                                                      int iterations) {
+  int64_t calls = 0;
+  auto empty = Extern::function(
+      {}, [&](std::span<const Value>, std::span<Value>) -> Expected<void> {
+        ++calls;
+        return {};
+      });
+  return timeHostCalls(*engine, empty, calls, iterations);
 }
 
 tl::expected<double, std::string> abiFunction(std::shared_ptr<Engine> engine,
@@ -488,10 +530,16 @@ tl::expected<double, std::string> counterIncrement(std::shared_ptr<Engine> engin
 
 std::vector<Micro> micros() {
   return {
-      {"host->guest, empty export, Instance::call", "ns", 1000000, instanceCall},
+      {"host->guest, empty export, Instance::call (lookup by name)", "ns",
+       1000000, instanceCall},
+      {"host->guest, empty export, Function::call (resolved handle)", "ns",
+       1000000, functionCall},
       {"host->guest, empty export, VM::call (fresh instance, transaction)", "ns",
        20000, vmCall},
-      {"guest->host, empty import (Extern::function)", "ns", 2000000, hostFunction},
+      {"guest->host, empty import (Extern::function, vector results)", "ns",
+       2000000, hostFunction},
+      {"guest->host, empty import (Extern::function, in-place results)", "ns",
+       2000000, hostFunctionInPlace},
       {"guest->host, guest ABI import (nomos.gas_left)", "ns", 10000000, abiFunction},
       {"storage write, 32-byte value (10^4 per call, commit included)", "ns",
        10000, storageWrite},

@@ -479,6 +479,24 @@ NOMOS_API nomos_error_t *nomos_instance_call(nomos_instance_t *instance,
                                              const nomos_value_t *args,
                                              size_t arg_count,
                                              nomos_call_result_t **out);
+/* An exported function resolved once, for fast calls: a call through it
+ * looks nothing up and allocates nothing when it returns. It shares the
+ * instance's state, which lives until both the instance and every handle are
+ * freed; not for concurrent calls. Free it with nomos_function_free.
+ * Errors: UNKNOWN_EXPORT. */
+typedef struct nomos_function nomos_function_t;
+NOMOS_API nomos_error_t *nomos_instance_function(const nomos_instance_t *instance,
+                                                 const char *name,
+                                                 nomos_function_t **out);
+/* Calls it with arg_count args (its parameters' number and types) and writes
+ * its results to results[0..result_count) (result_count must be its number
+ * of results). Errors: BAD_ARGUMENTS, or the trap. */
+NOMOS_API nomos_error_t *nomos_function_call(nomos_function_t *function,
+                                             const nomos_value_t *args,
+                                             size_t arg_count,
+                                             nomos_value_t *results,
+                                             size_t result_count);
+NOMOS_API void nomos_function_free(nomos_function_t *function);
 /* An export (free it with nomos_extern_free), or NULL when there is none. */
 NOMOS_API nomos_extern_t *nomos_instance_export(const nomos_instance_t *instance,
                                                 const char *name);

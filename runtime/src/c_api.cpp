@@ -6,6 +6,10 @@
 #include <nomos/nomos.h>
 #include <nomos/version.h>
 
+#include "small_buffer.h"
+
+#include <algorithm>
+
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -44,6 +48,10 @@ struct nomos_extern {
 struct nomos_instance {
   Instance instance;
   std::vector<std::string> exportNames; // for nomos_instance_export_name
+};
+
+struct nomos_function {
+  Function function;
 };
 
 struct nomos_exports {
@@ -236,26 +244,35 @@ nomos_value_t fromValue(const Value &value) {
   return {nomos_value_type_t(value.type), value.bits, value.hi};
 }
 
-// A C host function as a HostCallback. The context's finalizer runs when
-// the last copy of the callback (so of the function) is gone.
-HostCallback hostCallback(size_t resultCount, nomos_host_callback_t callback,
-                          void *context, void (*finalize)(void *)) {
+Value toValue(const nomos_value_t &value) {
+  return {ValueType(value.type), value.bits, value.hi};
+}
+
+// A C host function as a HostResultsCallback (allocation-free for small
+// signatures). The context's finalizer runs when the last copy of the
+// callback (so of the function) is gone.
+HostResultsCallback hostCallback(nomos_host_callback_t callback, void *context,
+                                 void (*finalize)(void *)) {
   std::shared_ptr<void> owner(context, [finalize](void *c) {
     if (finalize)
       finalize(c);
   });
-  return [=](std::span<const Value> args) -> Expected<std::vector<Value>> {
-    std::vector<nomos_value_t> cArgs;
-    for (const Value &arg : args)
-      cArgs.push_back(fromValue(arg));
-    std::vector<nomos_value_t> cResults(resultCount, nomos_value_i32(0));
-    if (nomos_error_t *error = callback(owner.get(), cArgs.data(), cArgs.size(),
-                                        cResults.data(), cResults.size())) {
+  return [=](std::span<const Value> args,
+             std::span<Value> results) -> Expected<void> {
+    SmallBuffer<nomos_value_t> cValues(args.size() + results.size());
+    nomos_value_t *cArgs = cValues.data();
+    nomos_value_t *cResults = cArgs + args.size();
+    std::transform(args.begin(), args.end(), cArgs, fromValue);
+    std::transform(results.begin(), results.end(), cResults, fromValue);
+    if (nomos_error_t *error = callback(owner.get(), cArgs, args.size(),
+                                        cResults, results.size())) {
       Error out = std::move(error->error);
       delete error;
       return tl::unexpected(std::move(out));
     }
-    return toValues(cResults.data(), cResults.size());
+    std::transform(cResults, cResults + results.size(), results.begin(),
+                   toValue);
+    return {};
   };
 }
 
@@ -813,8 +830,7 @@ nomos_extern_t *nomos_extern_function(const nomos_value_type_t *params,
     FunctionType type{toTypes(params, param_count),
                       toTypes(results, result_count)};
     return new nomos_extern{Extern::function(
-        std::move(type),
-        hostCallback(result_count, callback, context, finalize))};
+        std::move(type), hostCallback(callback, context, finalize))};
   });
 }
 
@@ -900,6 +916,44 @@ nomos_error_t *nomos_instance_call(nomos_instance_t *instance, const char *name,
     return nullptr;
   });
 }
+
+nomos_error_t *nomos_instance_function(const nomos_instance_t *instance,
+                                       const char *name,
+                                       nomos_function_t **out) {
+  if (!instance || !name || !out)
+    return badArgument(__func__, !instance ? "instance" : !name ? "name" : "out");
+  return guard([&]() -> nomos_error_t * {
+    auto function = instance->instance.function(name);
+    if (!function)
+      return newError(std::move(function.error()));
+    *out = new nomos_function{std::move(*function)};
+    return nullptr;
+  });
+}
+
+// Allocates nothing when the call returns (small signatures).
+nomos_error_t *nomos_function_call(nomos_function_t *function,
+                                   const nomos_value_t *args, size_t arg_count,
+                                   nomos_value_t *results,
+                                   size_t result_count) {
+  if (!function)
+    return badArgument(__func__, "function");
+  if ((!args && arg_count) || (!results && result_count))
+    return badArgument(__func__, !args && arg_count ? "args" : "results");
+  return guard([&]() -> nomos_error_t * {
+    SmallBuffer<Value> values(arg_count + result_count);
+    std::span<Value> all = values.span();
+    std::transform(args, args + arg_count, all.begin(), toValue);
+    auto called = function->function.call(all.first(arg_count),
+                                          all.subspan(arg_count));
+    if (!called)
+      return newError(std::move(called.error()));
+    std::transform(all.begin() + arg_count, all.end(), results, fromValue);
+    return nullptr;
+  });
+}
+
+void nomos_function_free(nomos_function_t *function) { delete function; }
 
 nomos_extern_t *nomos_instance_export(const nomos_instance_t *instance,
                                       const char *name) {

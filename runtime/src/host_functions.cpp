@@ -24,14 +24,18 @@ constexpr size_t kMaxAbortMessage = 4096;
 // starts, and hostCallPerByte for every byte it reads from or writes to
 // guest memory or the store. Generated code stored its counter in vmctx
 // before the call and reloads it after. Unmetered modules pay nothing.
-Expected<void> chargeGas(ModuleInstance &instance, uint64_t amount) {
+[[gnu::noinline]] Expected<void> outOfGas(int64_t &left) {
+  left = 0;
+  return tl::unexpected(trapError(NOMOS_TRAP_OUT_OF_GAS));
+}
+
+// Inlined into every host function: the trap is out of line.
+inline Expected<void> chargeGas(ModuleInstance &instance, uint64_t amount) {
   if (!instance.module().gas() || amount == 0)
     return {};
   int64_t &left = instance.context().gasLeft;
-  if (left < 0 || uint64_t(left) < amount) {
-    left = 0;
-    return tl::unexpected(trapError(NOMOS_TRAP_OUT_OF_GAS));
-  }
+  if (left < 0 || uint64_t(left) < amount)
+    return outOfGas(left);
   left -= static_cast<int64_t>(amount);
   return {};
 }

@@ -23,6 +23,15 @@ wasm::ValType wasmType(ValueType type) {
   return wasm::ValType::I32;
 }
 
+FunctionType publicType(const wasm::FuncType &wasmType) {
+  FunctionType type;
+  for (wasm::ValType t : wasmType.params)
+    type.params.push_back(publicValueType(t));
+  for (wasm::ValType t : wasmType.results)
+    type.results.push_back(publicValueType(t));
+  return type;
+}
+
 } // namespace
 
 ExternKind Extern::kind() const { return data_->kind; }
@@ -35,6 +44,12 @@ Extern Extern::function(FunctionType type, HostCallback callback) {
     data->type.results.push_back(wasmType(t));
   data->callback = std::move(callback);
   return Extern(std::move(data));
+}
+
+Extern Extern::function(FunctionType type, HostResultsCallback callback) {
+  Extern fn = function(std::move(type), HostCallback{});
+  static_cast<FunctionData &>(*fn.data()).resultsCallback = std::move(callback);
+  return fn;
 }
 
 Extern Extern::global(Value initial, bool isMutable) {
@@ -83,13 +98,7 @@ Value Extern::globalValue() const {
 }
 
 FunctionType Extern::functionType() const {
-  const auto &fn = static_cast<const FunctionData &>(*data_);
-  FunctionType type;
-  for (wasm::ValType t : fn.type.params)
-    type.params.push_back(publicValueType(t));
-  for (wasm::ValType t : fn.type.results)
-    type.results.push_back(publicValueType(t));
-  return type;
+  return publicType(static_cast<const FunctionData &>(*data_).type);
 }
 
 Instance::Instance(std::shared_ptr<ModuleInstance> state)
@@ -125,6 +134,27 @@ GasReport Instance::lastCallGas() const {
   uint64_t limit = gasCounter(state_->limits().gas);
   uint64_t left = uint64_t(std::max<int64_t>(state_->context().gasLeft, 0));
   return {limit, limit - left, left};
+}
+
+Expected<Function> Instance::function(std::string_view name) const {
+  auto index = state_->module().exportedFunction(name);
+  if (!index)
+    return tl::unexpected(index.error());
+  return Function(state_, *index,
+                  publicType(state_->module().info().funcType(*index)));
+}
+
+Function::Function(std::shared_ptr<ModuleInstance> state, uint32_t index,
+                   FunctionType type)
+    : state_(std::move(state)), index_(index), type_(std::move(type)) {}
+
+Expected<void> Function::call(std::span<const Value> args,
+                              std::span<Value> results) {
+  return state_->call(index_, args, results);
+}
+
+Expected<std::vector<Value>> Function::call(std::span<const Value> args) {
+  return state_->invoke(index_, args);
 }
 
 std::optional<Extern> Instance::exported(std::string_view name) const {

@@ -1,6 +1,7 @@
 #include "module_instance.h"
 
 #include "host_functions.h"
+#include "small_buffer.h"
 
 #include <pthread.h>
 #include <sys/mman.h>
@@ -32,6 +33,7 @@ struct TrapState {
   jmp_buf *target = nullptr;
   std::optional<Error> pending;
   std::optional<int64_t> gasLeft; // where generated code trapped
+  uintptr_t stackLimit = 0;       // threadStackLimit(), once computed
 };
 thread_local TrapState trapState;
 } // namespace
@@ -78,23 +80,20 @@ void trap(nomos_trap code) {
 // stack bottom plus a margin that host functions (a child's compilation
 // included) run in. Frames are checked against it on entry.
 static uintptr_t threadStackLimit() {
-  thread_local uintptr_t limit = [] {
-    constexpr size_t kMargin = 1 << 20;
-    uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-    pthread_attr_t attr;
-    void *bottom = nullptr;
-    size_t size = 0;
-    bool known = pthread_getattr_np(pthread_self(), &attr) == 0;
-    if (known) {
-      known = pthread_attr_getstack(&attr, &bottom, &size) == 0;
-      pthread_attr_destroy(&attr);
-    }
-    // Unknown or unlimited (ulimit -s unlimited): assume 4 MiB below here.
-    if (!known || size > (size_t(1) << 30) || size < 2 * kMargin)
-      return here - (size_t(4) << 20) + kMargin;
-    return reinterpret_cast<uintptr_t>(bottom) + kMargin;
-  }();
-  return limit;
+  constexpr size_t kMargin = 1 << 20;
+  uintptr_t here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  pthread_attr_t attr;
+  void *bottom = nullptr;
+  size_t size = 0;
+  bool known = pthread_getattr_np(pthread_self(), &attr) == 0;
+  if (known) {
+    known = pthread_attr_getstack(&attr, &bottom, &size) == 0;
+    pthread_attr_destroy(&attr);
+  }
+  // Unknown or unlimited (ulimit -s unlimited): assume 4 MiB below here.
+  if (!known || size > (size_t(1) << 30) || size < 2 * kMargin)
+    return here - (size_t(4) << 20) + kMargin;
+  return reinterpret_cast<uintptr_t>(bottom) + kMargin;
 }
 
 ModuleInstance &instanceOf(rt::VMContext *ctx) {
@@ -102,9 +101,12 @@ ModuleInstance &instanceOf(rt::VMContext *ctx) {
 }
 
 // Runs a thunk with a landing point for traps. Nothing in this frame has a
-// destructor, so unwinding to it with longjmp skips none.
+// destructor, so unwinding to it with longjmp skips none. The thread's state
+// is reached once (a thread_local in a shared library costs a call to
+// __tls_get_addr per access).
 Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
                                         rt::ValueSlot *slots) {
+  TrapState &trapState = nomos::trapState;
   rt::InvokeThunk thunk = module_->thunk(functionIndex);
   jmp_buf landing;
   // Read again after longjmp: volatile, so they are not kept in registers
@@ -119,7 +121,9 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
       context_.gasLeft = gasCounter(limits_.gas);
   }
   volatile uint32_t depth = context_.callDepth;
-  context_.stackLimit = threadStackLimit();
+  if (!trapState.stackLimit)
+    trapState.stackLimit = threadStackLimit();
+  context_.stackLimit = trapState.stackLimit;
   trapState.target = &landing;
   trapState.gasLeft.reset();
   if (setjmp(landing) == 0) {
@@ -262,8 +266,8 @@ Expected<std::shared_ptr<ModuleInstance>>
 ModuleInstance::instantiate(std::shared_ptr<const Module> module,
                             std::vector<Extern> imports, const Limits &limits,
                             CallContext *call) {
-  std::shared_ptr<ModuleInstance> instance(
-      new ModuleInstance(std::move(module), limits, call));
+  auto instance =
+      std::make_shared<ModuleInstance>(Key{}, std::move(module), limits, call);
   if (auto ok = instance->bindImports(std::move(imports)); !ok)
     return tl::unexpected(ok.error());
   if (auto ok = instance->createDefinitions(); !ok)
@@ -487,31 +491,88 @@ static Value fromSlot(wasm::ValType type, const rt::ValueSlot &slot) {
   return {t, bits, t == ValueType::V128 ? slot.hi : 0};
 }
 
-Expected<std::vector<Value>>
-ModuleInstance::invoke(uint32_t functionIndex, std::span<const Value> args) {
+Expected<void> ModuleInstance::checkArguments(uint32_t functionIndex,
+                                              std::span<const Value> args,
+                                              size_t resultCount) const {
   const wasm::FuncType &type = module_->info().funcType(functionIndex);
-  std::string name = module_->functionName(functionIndex);
-  if (args.size() != type.params.size())
+  auto mismatch = [&](const std::string &what) {
     return makeError(ErrorKind::BadArguments,
-                     name + " takes " + std::to_string(type.params.size()) +
-                         " argument(s), " + std::to_string(args.size()) +
-                         " given");
+                     module_->functionName(functionIndex) + what);
+  };
+  if (args.size() != type.params.size())
+    return mismatch(" takes " + std::to_string(type.params.size()) +
+                    " argument(s), " + std::to_string(args.size()) + " given");
   for (size_t i = 0; i < args.size(); ++i)
     if (publicValueType(type.params[i]) != args[i].type)
-      return makeError(ErrorKind::BadArguments,
-                       name + ": argument " + std::to_string(i + 1) +
-                           " must be " + wasm::valTypeName(type.params[i]) +
-                           ", not " + std::string(valueTypeName(args[i].type)));
-  std::vector<rt::ValueSlot> slots(
-      std::max<size_t>({args.size(), type.results.size(), 1}));
+      return mismatch(": argument " + std::to_string(i + 1) + " must be " +
+                      wasm::valTypeName(type.params[i]) + ", not " +
+                      std::string(valueTypeName(args[i].type)));
+  if (resultCount != type.results.size())
+    return mismatch(" returns " + std::to_string(type.results.size()) +
+                    " result(s); room for " + std::to_string(resultCount) +
+                    " given");
+  return {};
+}
+
+Expected<void> ModuleInstance::call(uint32_t functionIndex,
+                                    std::span<const Value> args,
+                                    std::span<Value> results) {
+  if (auto ok = checkArguments(functionIndex, args, results.size()); !ok)
+    return ok;
+  const wasm::FuncType &type = module_->info().funcType(functionIndex);
+  SmallBuffer<rt::ValueSlot> buffer(
+      std::max<size_t>({args.size(), results.size(), 1}));
+  rt::ValueSlot *slots = buffer.data();
   for (size_t i = 0; i < args.size(); ++i)
     slots[i] = {args[i].bits, args[i].hi};
-  if (auto ran = runThunk(functionIndex, slots.data()); !ran)
-    return tl::unexpected(ran.error());
-  std::vector<Value> results;
-  for (size_t i = 0; i < type.results.size(); ++i)
-    results.push_back(fromSlot(type.results[i], slots[i]));
+  if (auto ran = runThunk(functionIndex, slots); !ran)
+    return ran;
+  for (size_t i = 0; i < results.size(); ++i)
+    results[i] = fromSlot(type.results[i], slots[i]);
+  return {};
+}
+
+Expected<std::vector<Value>>
+ModuleInstance::invoke(uint32_t functionIndex, std::span<const Value> args) {
+  std::vector<Value> results(
+      module_->info().funcType(functionIndex).results.size());
+  if (auto ok = call(functionIndex, args, results); !ok)
+    return tl::unexpected(std::move(ok.error()));
   return results;
+}
+
+// Runs a host function's callback on the arguments in `slots` and writes
+// its results back (the allocation-free callback form allocates nothing).
+static Expected<void> runCallback(const FunctionData &fn, rt::ValueSlot *slots) {
+  size_t paramCount = fn.type.params.size();
+  size_t resultCount = fn.type.results.size();
+  SmallBuffer<Value> buffer(paramCount + resultCount);
+  Value *values = buffer.data();
+  for (size_t i = 0; i < paramCount; ++i)
+    values[i] = fromSlot(fn.type.params[i], slots[i]);
+  std::span<const Value> args(values, paramCount);
+  std::span<Value> results(values + paramCount, resultCount);
+  if (fn.resultsCallback) {
+    for (size_t i = 0; i < resultCount; ++i)
+      results[i] = Value{publicValueType(fn.type.results[i]), 0, 0};
+    if (auto ok = fn.resultsCallback(args, results); !ok)
+      return ok;
+    for (size_t i = 0; i < resultCount; ++i)
+      if (results[i].type != publicValueType(fn.type.results[i]))
+        return makeError(ErrorKind::HostError,
+                         "host function returned a value of the wrong type");
+  } else {
+    Expected<std::vector<Value>> returned = fn.callback(args);
+    if (!returned)
+      return tl::unexpected(std::move(returned.error()));
+    if (returned->size() != resultCount)
+      return makeError(ErrorKind::HostError,
+                       "host function returned the wrong number of values");
+    std::copy(returned->begin(), returned->end(), results.begin());
+  }
+  for (size_t i = 0; i < resultCount; ++i)
+    slots[i] = {results[i].bits, results[i].hi};
+  return {};
 }
 
 // Called from generated code through a host adapter: runs the callback with
@@ -519,26 +580,15 @@ ModuleInstance::invoke(uint32_t functionIndex, std::span<const Value> args) {
 void ModuleInstance::callHost(uint32_t importIndex, rt::ValueSlot *slots) {
   bool trapped = false;
   {
-    const FunctionData &fn = *importedFunctions_[importIndex];
-    std::vector<Value> args;
-    for (size_t i = 0; i < fn.type.params.size(); ++i)
-      args.push_back(fromSlot(fn.type.params[i], slots[i]));
-    Expected<std::vector<Value>> results =
-        makeError(ErrorKind::HostError, "host function failed");
+    Expected<void> done;
     try {
-      results = fn.callback(args);
+      done = runCallback(*importedFunctions_[importIndex], slots);
     } catch (const std::exception &e) {
-      results = makeError(ErrorKind::HostError,
-                          std::string("host function threw: ") + e.what());
+      done = makeError(ErrorKind::HostError,
+                       std::string("host function threw: ") + e.what());
     }
-    if (results && results->size() != fn.type.results.size())
-      results = makeError(ErrorKind::HostError,
-                          "host function returned the wrong number of values");
-    if (results) {
-      for (size_t i = 0; i < results->size(); ++i)
-        slots[i] = {(*results)[i].bits, (*results)[i].hi};
-    } else {
-      Error error = std::move(results.error());
+    if (!done) {
+      Error error = std::move(done.error());
       if (!error.isTrap())
         error = Error{ErrorKind::HostError, error.toString(), {}};
       setTrap(std::move(error));

@@ -83,6 +83,10 @@ public:
 
   Expected<std::vector<Value>> invoke(uint32_t functionIndex,
                                       std::span<const Value> args);
+  // Runs the function with `args`, its results written to `results`
+  // (exactly as many as it returns); allocates nothing for small signatures.
+  Expected<void> call(uint32_t functionIndex, std::span<const Value> args,
+                      std::span<Value> results);
   Extern exportOf(const wasm::Export &exp);
 
   const Module &module() const { return *module_; }
@@ -105,14 +109,27 @@ public:
   void dropData(uint32_t segment) { droppedData_[segment] = true; }
 
 private:
-  ModuleInstance(std::shared_ptr<const Module> module, const Limits &limits,
-                 CallContext *call)
+  // Only instantiate constructs (through make_shared: one allocation).
+  struct Key {
+    explicit Key() = default;
+  };
+
+public:
+  ModuleInstance(Key, std::shared_ptr<const Module> module,
+                 const Limits &limits, CallContext *call)
       : module_(std::move(module)), limits_(limits), call_(call) {}
+
+private:
   Expected<void> bindImports(std::vector<Extern> imports);
   Expected<void> createDefinitions();
   Expected<void> initializeSegments();
   uint64_t evaluate(const wasm::ConstExpr &expr) const;
   Expected<void> runThunk(uint32_t functionIndex, rt::ValueSlot *slots);
+  // BadArguments unless `args` match the parameters and `resultCount` the
+  // results.
+  Expected<void> checkArguments(uint32_t functionIndex,
+                                std::span<const Value> args,
+                                size_t resultCount) const;
   void finishContext();
 
   std::shared_ptr<const Module> module_;

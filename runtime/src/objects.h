@@ -31,8 +31,10 @@ struct FunctionData final : ExternData {
   // Wasm: the owner's FuncRef (the owner stays alive through `owner`).
   std::shared_ptr<ModuleInstance> owner;
   rt::FuncRef *ref = nullptr;
-  // Host: called through the importer's host adapter.
+  // Host: called through the importer's host adapter (resultsCallback when
+  // set, else callback).
   HostCallback callback;
+  HostResultsCallback resultsCallback;
   // Native: called directly as native(importerCtx, args...).
   void *native = nullptr;
 };

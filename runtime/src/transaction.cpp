@@ -26,6 +26,10 @@ Expected<void> Transaction::commit() {
     writes_.clear();
     return {};
   }
+  // A call that wrote nothing leaves the store as it is: no batch to apply
+  // (for a durable store, no write transaction).
+  if (writes_.empty())
+    return {};
   std::vector<StoreWrite> batch;
   batch.reserve(writes_.size());
   for (auto &[key, value] : writes_)

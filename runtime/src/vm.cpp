@@ -171,8 +171,10 @@ Expected<CallResult> VM::call(std::string_view name, std::span<const Value> args
   impl_->lastGas = {static_cast<uint64_t>(limit), static_cast<uint64_t>(limit) - left, left};
   if (!values)
     return tl::unexpected(values.error());
-  std::vector<Bytes> history = impl_->history;
+  // The history is copied only when it changes (most calls do not upgrade).
+  std::vector<Bytes> history;
   if (call.upgrade) {
+    history = impl_->history;
     history.push_back(call.upgradeHash);
     stageRecords(transaction, *impl_->store, call.upgradeCode, history);
   }

@@ -27,6 +27,10 @@ struct ExternData;    // the runtime's function/table/memory/global objects
 // Error, which traps the calling guest (kind HostError unless it is a trap).
 using HostCallback =
     std::function<Expected<std::vector<Value>>(std::span<const Value> args)>;
+// The allocation-free form: writes the results into `results` (sized to the
+// signature's results, zeroed), or returns an Error as HostCallback does.
+using HostResultsCallback = std::function<Expected<void>(
+    std::span<const Value> args, std::span<Value> results)>;
 
 // Something an instance exports, or the host made, that an import can be
 // bound to. Copies share the same object (a global set through one copy is
@@ -36,6 +40,7 @@ public:
   ExternKind kind() const;
 
   static Extern function(FunctionType type, HostCallback callback);
+  static Extern function(FunctionType type, HostResultsCallback callback);
   static Extern global(Value initial, bool isMutable);
   // A memory for modules compiled with `strategy`: a module compiled for
   // guard pages can import only a guard-page memory.
@@ -63,6 +68,31 @@ using ImportResolver =
     std::function<std::optional<Extern>(std::string_view module,
                                         std::string_view name)>;
 
+// An exported function resolved once (Instance::function): calling it looks
+// nothing up, and a call that returns allocates nothing. The handle shares
+// the instance's state: that state (memories, tables, globals) lives as long
+// as the Instance or any handle does, so a handle stays valid after its
+// Instance is destroyed or moved from. Like Instance, not for concurrent
+// calls from several threads.
+class NOMOS_API Function {
+public:
+  const FunctionType &type() const { return type_; }
+  // Runs the function with `args` (their number and types must match the
+  // parameters) and writes its results into `results` (exactly as many as
+  // the function returns). Errors: BadArguments for a mismatch, or the trap.
+  Expected<void> call(std::span<const Value> args, std::span<Value> results);
+  // The same, returning the results in a new vector.
+  Expected<std::vector<Value>> call(std::span<const Value> args = {});
+
+private:
+  friend class Instance;
+  Function(std::shared_ptr<ModuleInstance> state, uint32_t index,
+           FunctionType type);
+  std::shared_ptr<ModuleInstance> state_;
+  uint32_t index_;
+  FunctionType type_;
+};
+
 class NOMOS_API Instance {
 public:
   // Loads `code` in `engine`, binds its imports, and instantiates it:
@@ -74,11 +104,15 @@ public:
                                    const ImportResolver &imports = {},
                                    Limits limits = {});
 
+  // Looks up the export `name` on every call: a caller that calls it often
+  // resolves it once with function().
   Expected<std::vector<Value>> call(std::string_view name,
                                     std::span<const Value> args = {});
   // Gas of the last call from the host, whether it returned or trapped: each
   // gets Limits::gas (after OutOfGas, used == the limit and left == 0).
   GasReport lastCallGas() const;
+  // The exported function `name`, or an error when there is none.
+  Expected<Function> function(std::string_view name) const;
   std::optional<Extern> exported(std::string_view name) const;
   std::vector<std::string> exportNames() const;
 
