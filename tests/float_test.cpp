@@ -371,6 +371,58 @@ TEST_P(Floats, ReinterpretAndMovesKeepBits) {
   EXPECT_EQ(bits("select64", {f64(1.0), f64b(kNegQNaN64), i32(0)}), kNegQNaN64);
 }
 
+// Only observed NaNs are canonicalized (nan_canonicalization.cpp), but every
+// path to an observation gets canonical bits. x86's own NaN for inf - inf is
+// the negative 0xffc00000, and an input payload survives arithmetic: either
+// would show if a canonicalization were missing.
+TEST_P(Floats, ObservedArithmeticChainsAreCanonical) {
+  EXPECT_EQ(bits("chain32", {f32b(kSNaN32), f32(1.0f)}), kNaN32);
+  EXPECT_EQ(bits("chain32", {f32(2.0f), f32(3.0f)}),
+            bits32((2.0f * 3.0f + 3.0f) / 2.0f - 3.0f));
+  EXPECT_EQ(bits("chain_store32", {i32(8), f32(-INFINITY), f32(INFINITY)}),
+            kNaN32);
+  EXPECT_EQ(bits("chain_store32", {i32(8), f32b(kNegQNaN32), f32(1.0f)}),
+            kNaN32);
+  EXPECT_EQ(bits("chain_reinterpret64", {f64(-INFINITY), f64(INFINITY)}),
+            kNaN64);
+  EXPECT_EQ(bits("chain_reinterpret64", {f64b(kNegQNaN64), f64(1.0)}), kNaN64);
+  // Sign-bit operations on a chain see the canonical NaN.
+  EXPECT_EQ(bits("chain_neg32", {f32(INFINITY), f32(-INFINITY)}),
+            kNaN32 | kNegZero32);
+  EXPECT_EQ(bits("chain_abs64", {f64b(kNegQNaN64), f64(1.0)}), kNaN64);
+  EXPECT_EQ(bits("chain_copysign32", {f32b(kNegQNaN32), f32(1.0f)}), kNaN32);
+  EXPECT_EQ(bits("chain_copysign32", {f32b(kNegQNaN32), f32(-1.0f)}),
+            kNaN32 | kNegZero32);
+  // Through a loop's local, then returned or stored.
+  EXPECT_EQ(bits("chain_loop64", {f64b(kNegQNaN64), f64(1.0)}), kNaN64);
+  EXPECT_EQ(bits("chain_loop64", {f64(2.0), f64(3.0)}), bits64(53.0));
+  EXPECT_EQ(bits("chain_loop_store64", {i32(16), f64b(kSNaN64), f64(1.0)}),
+            kNaN64);
+  EXPECT_EQ(bits("chain_loop_store64", {i32(16), f64(2.0), f64(3.0)}),
+            bits64(26.0));
+  // A call argument, a select into a global, promote and demote.
+  EXPECT_EQ(bits("chain_call32", {f32b(kNegQNaN32), f32(1.0f)}), kNaN32);
+  EXPECT_EQ(bits("chain_call32", {f32(1.0f), f32(1.5f)}), bits32(2.5f));
+  EXPECT_EQ(bits("chain_select_global64", {f64b(kNegQNaN64), f64(1.0), i32(1)}),
+            kNaN64);
+  EXPECT_EQ(bits("chain_select_global64", {f64b(kNegQNaN64), f64(1.0), i32(0)}),
+            kNaN64);
+  EXPECT_EQ(bits("chain_promote32", {f32b(kNegQNaN32), f32(1.0f)}), kNaN64);
+  EXPECT_EQ(bits("chain_demote64", {f64b(kNegQNaN64), f64(1.0)}), kNaN32);
+}
+
+// Chains seen only by comparisons and conversions to integers.
+TEST_P(Floats, UnobservedChainsKeepTheirMeaning) {
+  EXPECT_EQ(bits("chain_compare32", {f32b(kNegQNaN32), f32(1.0f)}), 1u);
+  EXPECT_EQ(bits("chain_compare32", {f32(1.0f), f32(2.0f)}), 0u);
+  EXPECT_EQ(bits("chain_compare32", {f32(4.0f), f32(0.0f)}), 1u);
+  EXPECT_EQ(trapKind("chain_trunc64", {f64b(kSNaN64), f64(1.0)}),
+            ErrorKind::InvalidConversion);
+  EXPECT_EQ(bits("chain_trunc64", {f64(2.5), f64(1.0)}), 3u);
+  EXPECT_EQ(bits("chain_trunc_sat64", {f64b(kNegQNaN64), f64(1.0)}), 0u);
+  EXPECT_EQ(bits("chain_trunc_sat64", {f64(2.0), f64(3.0)}), 15u);
+}
+
 INSTANTIATE_TEST_SUITE_P(OptLevels, Floats, testing::Values(0u, 2u),
                          [](const auto &info) {
                            return "O" + std::to_string(info.param);
@@ -422,6 +474,32 @@ TEST(FloatDeterminism, SameBitsAtO0AndO2) {
       }
   }
   EXPECT_GT(compared, 1000u);
+}
+
+// The canonicalizations left in the lowered IR: one per observed arithmetic
+// result, none for a result only arithmetic or comparisons consume.
+TEST(FloatDeterminism, CanonicalizesOnlyObservedResults) {
+  // Unmetered: the exported name is then the function's body.
+  Engine engine(EngineOptions{.metering = false});
+  Bytes code = watModule("floats");
+  for (auto [function, expected] : std::initializer_list<
+           std::pair<const char *, size_t>>{{"chain32", 1},
+                                            {"chain_store32", 1},
+                                            {"chain_neg32", 1},
+                                            {"chain_loop64", 1},
+                                            {"chain_call32", 1},
+                                            {"chain_select_global64", 2},
+                                            {"chain_promote32", 1},
+                                            {"chain_compare32", 0},
+                                            {"chain_trunc_sat64", 0}}) {
+    auto ir = engine.inspect(code, Stage::LLVM, function);
+    ASSERT_TRUE(ir) << ir.error().toString();
+    size_t count = 0;
+    for (size_t at = ir->find("!nomos.canonical_nan "); at != std::string::npos;
+         at = ir->find("!nomos.canonical_nan ", at + 1))
+      ++count;
+    EXPECT_EQ(count, expected) << function << "\n" << *ir;
+  }
 }
 
 TEST(FloatValues, PrintAndParse) {

@@ -96,6 +96,10 @@ buildModule(const metering::LoadedModule &input, const CompileOptions &options,
   auto module = lowering.run();
   if (!module)
     return module;
+  // Before any optimization, so that the same canonicalizations stay at
+  // every level.
+  for (llvm::Function &function : **module)
+    removeUnobservedNaNCanonicalization(function);
   (*module)->setDataLayout(machine.createDataLayout());
   (*module)->setTargetTriple(machine.getTargetTriple().str());
   if (optimized)

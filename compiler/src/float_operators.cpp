@@ -213,10 +213,11 @@ llvm::Constant *floatConstant(llvm::LLVMContext &ctx,
 
 // select(r is NaN, canonical NaN, r). LLVM leaves NaN payloads of arithmetic
 // unspecified (and folds constants its own way); wasm leaves them
-// nondeterministic: Nomos makes them canonical.
+// nondeterministic: Nomos makes them canonical (where the bits can be seen:
+// nan_canonicalization.cpp drops the rest).
 llvm::Value *FunctionLowering::canonicalizeNaN(llvm::Value *value) {
-  return b.CreateSelect(b.CreateFCmpUNO(value, value),
-                        canonicalNaN(value->getType()), value);
+  return markNaNCanonicalization(b.CreateSelect(
+      b.CreateFCmpUNO(value, value), canonicalNaN(value->getType()), value));
 }
 
 // i32/i64.trunc_f32/f64_s/u: NaN traps with InvalidConversion, a value whose

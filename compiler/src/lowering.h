@@ -278,5 +278,10 @@ bool isSimdOp(BinaryenOp op, bool binary);
 const char *simdOpName(BinaryenOp op, bool binary);
 bool isSimdExpression(BinaryenExpressionId id);
 llvm::Constant *v128Constant(llvm::LLVMContext &ctx, BinaryenExpressionRef expr);
+// NaN canonicalization (nan_canonicalization.cpp): tags a scalar
+// canonicalizing select (returns it), and drops, in a lowered function, the
+// tagged ones whose value no payload-observing operation can reach.
+llvm::Value *markNaNCanonicalization(llvm::Value *select);
+void removeUnobservedNaNCanonicalization(llvm::Function &function);
 
 } // namespace nomos::compiler

@@ -117,4 +117,77 @@
     (select (local.get 0) (local.get 1) (local.get 2)))
   (func (export "f32.store_oob") (param i32 f32)
     (f32.store (local.get 0) (local.get 1)))
+
+  ;; NaN results of arithmetic chains where only the end is observed
+  ;; (docs/conformance.md): the intermediate results are not canonicalized,
+  ;; the observed ones are, whatever the path to the observation.
+  (global $gchain (mut f64) (f64.const 0))
+  (func $chain32 (export "chain32") (param f32 f32) (result f32)
+    (f32.sub
+      (f32.div (f32.add (f32.mul (local.get 0) (local.get 1)) (local.get 1))
+               (local.get 0))
+      (local.get 1)))
+  (func $chain_store32 (export "chain_store32") (param i32 f32 f32) (result i32)
+    (f32.store (local.get 0)
+      (f32.mul (f32.add (local.get 1) (local.get 2)) (local.get 2)))
+    (i32.load (local.get 0)))
+  (func $chain_reinterpret64 (export "chain_reinterpret64")
+    (param f64 f64) (result i64)
+    (i64.reinterpret_f64 (f64.sqrt (f64.add (local.get 0) (local.get 1)))))
+  (func $chain_neg32 (export "chain_neg32") (param f32 f32) (result f32)
+    (f32.neg (f32.mul (f32.add (local.get 0) (local.get 1)) (local.get 1))))
+  (func $chain_abs64 (export "chain_abs64") (param f64 f64) (result f64)
+    (f64.abs (f64.div (f64.sub (local.get 0) (local.get 1)) (local.get 1))))
+  (func $chain_copysign32 (export "chain_copysign32") (param f32 f32) (result f32)
+    (f32.copysign (f32.add (f32.nearest (local.get 0)) (local.get 1))
+                  (local.get 1)))
+  ;; acc = acc * b + a, three times, in a local: the loop's phi is returned.
+  (func $chain_loop64 (export "chain_loop64") (param f64 f64) (result f64)
+    (local $acc f64) (local $i i32)
+    (local.set $acc (f64.const 1))
+    (loop $again
+      (local.set $acc
+        (f64.add (f64.mul (local.get $acc) (local.get 1)) (local.get 0)))
+      (br_if $again
+        (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                  (i32.const 3))))
+    (local.get $acc))
+  ;; The same loop, its result stored after it.
+  (func $chain_loop_store64 (export "chain_loop_store64")
+    (param i32 f64 f64) (result i64)
+    (local $acc f64) (local $i i32)
+    (loop $again
+      (local.set $acc
+        (f64.add (f64.mul (local.get $acc) (local.get 2)) (local.get 1)))
+      (br_if $again
+        (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                  (i32.const 3))))
+    (f64.store (local.get 0) (local.get $acc))
+    (i64.load (local.get 0)))
+  (func $bits32 (param f32) (result i32) (i32.reinterpret_f32 (local.get 0)))
+  (func $chain_call32 (export "chain_call32") (param f32 f32) (result i32)
+    (call $bits32 (f32.max (f32.add (local.get 0) (local.get 1)) (local.get 1))))
+  (func $chain_select_global64 (export "chain_select_global64")
+    (param f64 f64 i32) (result i64)
+    (global.set $gchain
+      (select (f64.add (local.get 0) (local.get 1))
+              (f64.mul (local.get 0) (local.get 1))
+              (local.get 2)))
+    (i64.reinterpret_f64 (global.get $gchain)))
+  (func $chain_promote32 (export "chain_promote32") (param f32 f32) (result f64)
+    (f64.promote_f32 (f32.min (f32.add (local.get 0) (local.get 1))
+                              (local.get 1))))
+  (func $chain_demote64 (export "chain_demote64") (param f64 f64) (result f32)
+    (f32.demote_f64 (f64.add (local.get 0) (local.get 1))))
+  ;; Only comparisons see the chain: no canonicalization at all.
+  (func $chain_compare32 (export "chain_compare32") (param f32 f32) (result i32)
+    (i32.add
+      (f32.ne (f32.mul (local.get 0) (local.get 1))
+              (f32.mul (local.get 0) (local.get 1)))
+      (f32.lt (f32.sqrt (f32.add (local.get 0) (local.get 1))) (local.get 0))))
+  (func $chain_trunc64 (export "chain_trunc64") (param f64 f64) (result i32)
+    (i32.trunc_f64_s (f64.add (local.get 0) (local.get 1))))
+  (func $chain_trunc_sat64 (export "chain_trunc_sat64") (param f64 f64) (result i64)
+    (i64.trunc_sat_f64_u (f64.mul (f64.add (local.get 0) (local.get 1))
+                                  (local.get 1))))
 )
