@@ -1,6 +1,5 @@
 #include "lowering.h"
 
-#include <cstdlib>
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
@@ -376,16 +375,12 @@ void ModuleLowering::emitFunctionTables() {
 // its frame pointer, and wasm functions are neither inlined nor turned
 // into tail jumps, so a backtrace does not depend on the optimization level.
 void ModuleLowering::keepFrames() {
-  const char *experiment = getenv("NOMOS_FP_EXPERIMENT");
-  int mode = experiment ? atoi(experiment) : 2;
   for (llvm::Function &fn : *module) {
     if (fn.isDeclaration())
       continue;
-    if (mode >= 1) fn.addFnAttr("frame-pointer", "all");
-    if (mode >= 2) {
+    fn.addFnAttr("frame-pointer", "all");
     fn.addFnAttr("disable-tail-calls", "true");
     fn.addFnAttr(llvm::Attribute::NoInline);
-    }
   }
 }
 
