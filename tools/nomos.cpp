@@ -195,6 +195,16 @@ struct CallTimes {
   std::chrono::nanoseconds load{0}, run{0};
 };
 
+// A trap's wasm frames, innermost first: [{"index":N,"name":"..."}, ...].
+std::string backtraceJson(const std::vector<Frame> &backtrace) {
+  std::string out = "[";
+  for (const Frame &frame : backtrace)
+    out += std::string(out.size() > 1 ? "," : "") +
+           "{\"index\":" + std::to_string(frame.functionIndex) +
+           ",\"name\":" + jsonString(frame.functionName) + "}";
+  return out + "]";
+}
+
 void printReport(const CallOptions &options, const Expected<CallResult> &result,
                  const std::vector<Gotten> &gotten, const GasReport &gas,
                  const EngineStats &cache, const CallTimes &times) {
@@ -226,7 +236,8 @@ void printReport(const CallOptions &options, const Expected<CallResult> &result,
     out += "null";
   else
     out += "{\"kind\":" + jsonString(errorKindName(result.error().kind)) +
-           ",\"message\":" + jsonString(result.error().message) + "}";
+           ",\"message\":" + jsonString(result.error().message) +
+           ",\"backtrace\":" + backtraceJson(result.error().backtrace) + "}";
   out += ",\"logs\":[";
   if (result)
     for (size_t i = 0; i < result->logs.size(); ++i)

@@ -36,8 +36,14 @@ std::string Error::toString() const {
   std::string out(errorKindName(kind));
   if (!message.empty())
     out += ": " + message;
-  for (const Frame &frame : backtrace)
+  // One line a wasm frame, innermost first: "  at NAME (func[N])", or
+  // "  at func[N]" for a function the name section does not name.
+  for (const Frame &frame : backtrace) {
+    std::string index = "func[" + std::to_string(frame.functionIndex) + "]";
     out += "\n  at " + frame.functionName;
+    if (frame.functionName != index)
+      out += " (" + index + ")";
+  }
   return out;
 }
 

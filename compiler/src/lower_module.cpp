@@ -343,7 +343,7 @@ llvm::Function *ModuleLowering::emitHostAdapter(uint32_t index) {
   llvm::FunctionType *type = functionTypes[index];
   auto *adapter = llvm::Function::Create(
       type, llvm::Function::InternalLinkage,
-      "nomos_host_adapter_" + std::to_string(index), *module);
+      rt::kHostAdapterPrefix + std::to_string(index), *module);
   llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", adapter));
   unsigned params = type->getNumParams() - 1;
   unsigned results = 1;
@@ -391,6 +391,20 @@ void ModuleLowering::emitFunctionTables() {
   emitPointerTable(rt::kHostAdapterTable, adapters);
 }
 
+// Trap backtraces (docs/sandbox.md) walk the frame-pointer chain through
+// generated code, one frame per wasm function call: every function keeps
+// its frame pointer, and wasm functions are neither inlined nor turned
+// into tail jumps, so a backtrace does not depend on the optimization level.
+void ModuleLowering::keepFrames() {
+  for (llvm::Function &fn : *module) {
+    if (fn.isDeclaration())
+      continue;
+    fn.addFnAttr("frame-pointer", "all");
+    fn.addFnAttr("disable-tail-calls", "true");
+    fn.addFnAttr(llvm::Attribute::NoInline);
+  }
+}
+
 Expected<std::unique_ptr<llvm::Module>> ModuleLowering::run() {
   declareRuntimeFunctions();
   if (auto declared = declareFunctions(); !declared)
@@ -410,6 +424,7 @@ Expected<std::unique_ptr<llvm::Module>> ModuleLowering::run() {
     if (needsThunk[i])
       emitInvokeThunk(i);
   emitFunctionTables();
+  keepFrames();
 
   std::string problems;
   llvm::raw_string_ostream stream(problems);

@@ -99,6 +99,7 @@ private:
   void emitPointerTable(const char *name,
                         llvm::ArrayRef<llvm::Constant *> entries);
   void emitFunctionTables();
+  void keepFrames();
 };
 
 // The result of lowering one operator, or the reason it can't be.

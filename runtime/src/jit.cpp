@@ -6,13 +6,115 @@
 #include <nomos/compiler/runtime_abi.h>
 
 #include <llvm/ExecutionEngine/Orc/Core.h>
+#include <llvm/ExecutionEngine/JITLink/JITLink.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ObjectLinkingLayer.h>
+#include <llvm/Object/ELFObjectFile.h>
 #include <llvm/Support/MemoryBuffer.h>
 
 #include <cmath>
 #include <cstring>
+#include <map>
 
 namespace nomos {
+
+// A JITLink plugin that records where each executable section of an object
+// was placed. JITLink keeps no names of local symbols, so backtraces take
+// the function symbols from the object itself (codeSymbols) and place them
+// with these addresses.
+class CodeRecorder : public llvm::orc::ObjectLinkingLayer::Plugin {
+public:
+  using SectionStarts = std::map<std::string, uintptr_t>;
+
+  void modifyPassConfig(llvm::orc::MaterializationResponsibility &mr,
+                        llvm::jitlink::LinkGraph &,
+                        llvm::jitlink::PassConfiguration &config) override {
+    llvm::orc::JITDylib *dylib = &mr.getTargetJITDylib();
+    config.PostFixupPasses.push_back([this, dylib](llvm::jitlink::LinkGraph &g) {
+      record(dylib, g);
+      return llvm::Error::success();
+    });
+  }
+  llvm::Error notifyFailed(llvm::orc::MaterializationResponsibility &) override {
+    return llvm::Error::success();
+  }
+  llvm::Error notifyRemovingResources(llvm::orc::JITDylib &,
+                                      llvm::orc::ResourceKey) override {
+    return llvm::Error::success();
+  }
+  void notifyTransferringResources(llvm::orc::JITDylib &, llvm::orc::ResourceKey,
+                                   llvm::orc::ResourceKey) override {}
+
+  // The sections recorded for `dylib` (forgotten here).
+  SectionStarts take(llvm::orc::JITDylib *dylib) {
+    std::lock_guard lock(mutex_);
+    SectionStarts result = std::move(starts_[dylib]);
+    starts_.erase(dylib);
+    return result;
+  }
+
+private:
+  // An ELF section is one block in the graph; others are not recorded.
+  void record(llvm::orc::JITDylib *dylib, llvm::jitlink::LinkGraph &g) {
+    std::lock_guard lock(mutex_);
+    SectionStarts &out = starts_[dylib];
+    for (llvm::jitlink::Section &section : g.sections()) {
+      auto prot = unsigned(section.getMemProt());
+      if (!(prot & unsigned(llvm::orc::MemProt::Exec)) ||
+          section.blocks_size() != 1)
+        continue;
+      out[section.getName().str()] =
+          (*section.blocks().begin())->getAddress().getValue();
+    }
+  }
+
+  std::mutex mutex_;
+  std::map<llvm::orc::JITDylib *, SectionStarts> starts_;
+};
+
+// The function symbols of `object`, at the addresses its sections were
+// linked at.
+static std::vector<CodeSymbol>
+codeSymbols(const std::vector<uint8_t> &object,
+            const CodeRecorder::SectionStarts &starts) {
+  std::vector<CodeSymbol> result;
+  auto file = llvm::object::ObjectFile::createObjectFile(llvm::MemoryBufferRef(
+      llvm::StringRef(reinterpret_cast<const char *>(object.data()),
+                      object.size()),
+      "wasm-module"));
+  if (!file) {
+    llvm::consumeError(file.takeError());
+    return result;
+  }
+  if (!llvm::isa<llvm::object::ELFObjectFileBase>(**file))
+    return result; // Nomos compiles to ELF only (codegen.cpp)
+  for (const llvm::object::SymbolRef &symbol : (*file)->symbols()) {
+    auto type = symbol.getType();
+    auto name = symbol.getName();
+    auto section = symbol.getSection();
+    auto value = symbol.getValue();
+    if (!type || !name || !section || !value ||
+        *type != llvm::object::SymbolRef::ST_Function ||
+        *section == (*file)->section_end()) {
+      llvm::consumeError(type.takeError());
+      llvm::consumeError(name.takeError());
+      llvm::consumeError(section.takeError());
+      llvm::consumeError(value.takeError());
+      continue;
+    }
+    auto sectionName = (*section)->getName();
+    if (!sectionName) {
+      llvm::consumeError(sectionName.takeError());
+      continue;
+    }
+    auto start = starts.find(sectionName->str());
+    if (start == starts.end())
+      continue;
+    result.push_back({name->str(), start->second + *value,
+                      llvm::object::ELFSymbolRef(symbol).getSize()});
+  }
+  return result;
+}
 
 Expected<std::shared_ptr<Jit>> Jit::create() {
   compiler::initializeNativeTarget();
@@ -23,6 +125,13 @@ Expected<std::shared_ptr<Jit>> Jit::create() {
                          llvm::toString(jit.takeError()));
   std::shared_ptr<Jit> result(new Jit());
   result->jit_ = std::move(*jit);
+  auto *layer = llvm::dyn_cast<llvm::orc::ObjectLinkingLayer>(
+      &result->jit_->getObjLinkingLayer());
+  if (!layer)
+    return makeError(ErrorKind::CompileError,
+                     "the LLVM JIT does not link with JITLink");
+  result->recorder_ = std::make_shared<CodeRecorder>();
+  layer->addPlugin(result->recorder_);
   return result;
 }
 
@@ -70,8 +179,10 @@ Jit::link(const std::vector<uint8_t> &object,
   auto &session = jit_->getExecutionSession();
   auto failure = [&](llvm::orc::JITDylib *dylib, llvm::Error error) {
     std::string message = llvm::toString(std::move(error));
-    if (dylib)
+    if (dylib) {
+      recorder_->take(dylib);
       llvm::consumeError(session.removeJITDylib(*dylib));
+    }
     return makeError(ErrorKind::CompileError, "linking failed: " + message);
   };
   // A bare JITDylib links against nothing but what is defined in it.
@@ -93,6 +204,7 @@ Jit::link(const std::vector<uint8_t> &object,
       return failure(dylib, address.takeError());
     code->symbols_.push_back(address->toPtr<void *>());
   }
+  code->code_ = codeSymbols(object, recorder_->take(dylib));
   code->jit_ = shared_from_this();
   code->dylib_ = dylib;
   return code;

@@ -16,6 +16,13 @@ class JITDylib;
 
 namespace nomos {
 
+// A symbol of linked code: its name and address range.
+struct CodeSymbol {
+  std::string name;
+  uintptr_t start;
+  uint64_t size;
+};
+
 // The code of one module, linked: its symbols stay valid while this lives.
 class LinkedCode {
 public:
@@ -24,6 +31,8 @@ public:
   LinkedCode &operator=(const LinkedCode &) = delete;
   // Addresses of the symbols asked for at link time, in that order.
   const std::vector<void *> &symbols() const { return symbols_; }
+  // Its function symbols, named as in the object (for backtraces).
+  const std::vector<CodeSymbol> &code() const { return code_; }
 
 private:
   friend class Jit;
@@ -31,6 +40,7 @@ private:
   std::shared_ptr<class Jit> jit_;
   llvm::orc::JITDylib *dylib_ = nullptr;
   std::vector<void *> symbols_;
+  std::vector<CodeSymbol> code_;
 };
 
 class Jit : public std::enable_shared_from_this<Jit> {
@@ -50,6 +60,8 @@ private:
   void remove(llvm::orc::JITDylib *dylib);
 
   std::unique_ptr<llvm::orc::LLJIT> jit_;
+  // Code symbols of the objects being linked, by JITDylib (jit.cpp).
+  std::shared_ptr<class CodeRecorder> recorder_;
   std::mutex mutex_;
   uint64_t nextId_ = 0;
 };

@@ -259,17 +259,23 @@ struct sigaction previousBus;
 [[noreturn]] void memoryFaultTrap() { trap(NOMOS_TRAP_MEMORY_OUT_OF_BOUNDS); }
 
 // Resumes the faulting thread in memoryFaultTrap, as if the faulting
-// instruction had called it (the guest frame is abandoned by the unwind).
+// instruction had called it (the guest frame is abandoned by the unwind):
+// its return address is the faulting instruction, and the frame pointer
+// still the guest's, so the trap's backtrace starts at the faulting frame.
 bool redirectToTrap(void *context) {
   auto *uc = static_cast<ucontext_t *>(context);
 #if defined(__x86_64__)
   auto sp = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RSP]);
-  uc->uc_mcontext.gregs[REG_RSP] = static_cast<greg_t>((sp & ~uintptr_t(15)) - 8);
+  auto *returnSlot = reinterpret_cast<uintptr_t *>((sp & ~uintptr_t(15)) - 8);
+  *returnSlot = static_cast<uintptr_t>(uc->uc_mcontext.gregs[REG_RIP]);
+  uc->uc_mcontext.gregs[REG_RSP] =
+      static_cast<greg_t>(reinterpret_cast<uintptr_t>(returnSlot));
   uc->uc_mcontext.gregs[REG_RIP] =
       static_cast<greg_t>(reinterpret_cast<uintptr_t>(&memoryFaultTrap));
   return true;
 #elif defined(__aarch64__)
   uc->uc_mcontext.sp &= ~uint64_t(15);
+  uc->uc_mcontext.regs[30] = uc->uc_mcontext.pc; // the link register
   uc->uc_mcontext.pc = reinterpret_cast<uint64_t>(&memoryFaultTrap);
   return true;
 #else

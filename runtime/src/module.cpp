@@ -1,5 +1,6 @@
 #include "module.h"
 
+#include "backtrace.h"
 
 namespace nomos {
 
@@ -63,8 +64,13 @@ Module::link(wasm::ModuleInfo info, const std::vector<uint8_t> &object,
   for (const wasm::FuncType &type : mi.types)
     module->typeIds_.push_back(types.idOf(type));
   module->code_ = std::move(*code);
+  registerCode(*module, classifyCode(module->code_->code(),
+                                     module->functionTable_,
+                                     uint32_t(mi.functions.size())));
   return module;
 }
+
+Module::~Module() { unregisterCode(*this); }
 
 Expected<uint32_t> Module::exportedFunction(std::string_view name) const {
   const wasm::Export *exp = info_.findExport(name);

@@ -37,6 +37,7 @@ public:
   link(wasm::ModuleInfo info, const std::vector<uint8_t> &object, Jit &jit,
        TypeRegistry &types, rt::MemoryStrategy memory,
        std::optional<metering::GasSchedule> gas = std::nullopt);
+  ~Module();
 
   const wasm::ModuleInfo &info() const { return info_; }
   // The gas schedule its code was instrumented with, if it is metered.

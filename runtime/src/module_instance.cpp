@@ -1,5 +1,6 @@
 #include "module_instance.h"
 
+#include "backtrace.h"
 #include "host_functions.h"
 #include "small_buffer.h"
 
@@ -65,9 +66,22 @@ int64_t gasCounter(uint64_t limit) {
   return static_cast<int64_t>(std::min(limit, kMaxGas));
 }
 
+// Adds the wasm frames between frame `fp` and the invoke that catches the
+// trap to its backtrace (after those of a trap it passes on, which are
+// further in).
+[[gnu::noinline]] static void addBacktrace(const void *fp) {
+  if (!trapState.pending)
+    return;
+  std::vector<Frame> frames = walkBacktrace(fp, trapState.target);
+  std::vector<Frame> &backtrace = trapState.pending->backtrace;
+  backtrace.insert(backtrace.end(), std::make_move_iterator(frames.begin()),
+                   std::make_move_iterator(frames.end()));
+}
+
 void unwindTrap() {
   if (!trapState.target)
     __builtin_trap(); // a runtime bug: traps only happen inside invoke
+  addBacktrace(__builtin_frame_address(0));
   longjmp(*trapState.target, 1);
 }
 

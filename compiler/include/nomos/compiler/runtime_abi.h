@@ -142,6 +142,8 @@ inline constexpr const char *kDataDropFunction = "nomos_rt_data_drop";
 inline constexpr const char *kInvokePrefix = "nomos_invoke_";
 inline constexpr const char *kFunctionTable = "nomos_functions";
 inline constexpr const char *kHostAdapterTable = "nomos_host_adapters";
+// Host adapters' symbols (internal; named for backtraces, backtrace.cpp).
+inline constexpr const char *kHostAdapterPrefix = "nomos_host_adapter_";
 
 using InvokeThunk = void (*)(VMContext *, ValueSlot *);
 
