@@ -365,44 +365,45 @@ tl::expected<double, std::string> timeLoopCall(VM &vm, const char *name, int n,
   return seconds;
 }
 
-tl::expected<double, std::string> instanceCall(std::shared_ptr<Engine> engine,
-                                               int iterations) {
+tl::expected<Instance, std::string> noopInstance(Engine &engine) {
   Limits limits;
   limits.gas = kMaxGas;
-  auto instance = orError(Instance::create(
-      *engine, bench::readFileOrExit(watModule("bench_noop")), {}, limits));
-  if (!instance)
-    return tl::unexpected(instance.error());
-  bool failed = !instance->call("noop");
+  return orError(Instance::create(
+      engine, bench::readFileOrExit(watModule("bench_noop")), {}, limits));
+}
+
+// One untimed `call()`, then `iterations` timed ones; each says whether it
+// succeeded.
+template <class F>
+tl::expected<double, std::string> timeCalls(int iterations, F &&call) {
+  bool failed = !call();
   double seconds = secondsOf([&] {
     for (int i = 0; i < iterations && !failed; ++i)
-      failed = !instance->call("noop");
+      failed = !call();
   });
   if (failed)
     return failure("noop failed");
   return seconds;
 }
 
+tl::expected<double, std::string> instanceCall(std::shared_ptr<Engine> engine,
+                                               int iterations) {
+  auto instance = noopInstance(*engine);
+  if (!instance)
+    return tl::unexpected(instance.error());
+  return timeCalls(iterations, [&] { return bool(instance->call("noop")); });
+}
+
 // The same call through a Function handle: no lookup, no allocation.
 tl::expected<double, std::string> functionCall(std::shared_ptr<Engine> engine,
                                                int iterations) {
-  Limits limits;
-  limits.gas = kMaxGas;
-  auto instance = orError(Instance::create(
-      *engine, bench::readFileOrExit(watModule("bench_noop")), {}, limits));
+  auto instance = noopInstance(*engine);
   if (!instance)
     return tl::unexpected(instance.error());
   auto noop = orError(instance->function("noop"));
   if (!noop)
     return tl::unexpected(noop.error());
-  bool failed = !noop->call({}, {});
-  double seconds = secondsOf([&] {
-    for (int i = 0; i < iterations && !failed; ++i)
-      failed = !noop->call({}, {});
-  });
-  if (failed)
-    return failure("noop failed");
-  return seconds;
+  return timeCalls(iterations, [&] { return bool(noop->call({}, {})); });
 }
 
 tl::expected<double, std::string> vmCall(std::shared_ptr<Engine> engine,
