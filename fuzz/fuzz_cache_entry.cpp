@@ -18,7 +18,7 @@ namespace {
 struct ScratchCache {
   std::filesystem::path dir;
   nomos::DiskCache disk;
-  ScratchCache() : dir(makeDir()), disk(dir.string()) {}
+  ScratchCache() : dir(makeDir()), disk(dir.string(), UINT64_MAX) {}
   ~ScratchCache() { std::filesystem::remove_all(dir); }
 
   static std::filesystem::path makeDir() {

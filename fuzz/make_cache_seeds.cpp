@@ -14,7 +14,7 @@ int main(int argc, char **argv) {
   for (size_t size : {0, 1, 64, 1000}) {
     std::string dir = std::string(argv[1]) + "/tmp" + std::to_string(size);
     std::filesystem::create_directories(dir);
-    nomos::DiskCache disk(dir);
+    nomos::DiskCache disk(dir, UINT64_MAX); // no eviction
     std::vector<uint8_t> payload(size);
     for (size_t i = 0; i < size; ++i)
       payload[i] = uint8_t(i * 31);
