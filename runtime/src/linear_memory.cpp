@@ -40,7 +40,6 @@ public:
     }
     Slot slot = free_.back();
     free_.pop_back();
-    ++inUse_;
     return slot;
   }
 
@@ -50,7 +49,6 @@ public:
       madvise(slot.base, used, MADV_DONTNEED);
     std::lock_guard lock(mutex_);
     free_.push_back(slot);
-    --inUse_;
   }
 
   // Async-signal-safe: regions are published with release stores.
@@ -62,12 +60,6 @@ public:
         return true;
     }
     return false;
-  }
-
-  void addStats(MemoryPoolStats &stats) {
-    std::lock_guard lock(mutex_);
-    stats.reservedBytes += regionCount_.load() * regionBytes_;
-    stats.slotsInUse += inUse_;
   }
 
 private:
@@ -99,31 +91,34 @@ private:
   const int protection_;
   std::mutex mutex_;
   std::vector<Slot> free_;
-  uint64_t inUse_ = 0;
   std::atomic<uintptr_t> regions_[kMaxRegions] = {};
   std::atomic<size_t> regionCount_ = 0;
 };
 
+// The pools are never destroyed: a memory may be released during static
+// destruction (an Instance held by a global).
+
 // Guard pages: 16 slots of 6 GiB a reservation.
 SlotPool &guardPool() {
-  static SlotPool pool(rt::kGuardSlotBytes, 16 * rt::kGuardSlotBytes, PROT_NONE);
+  static SlotPool &pool =
+      *new SlotPool(rt::kGuardSlotBytes, 16 * rt::kGuardSlotBytes, PROT_NONE);
   return pool;
 }
 
-// Explicit checks: size classes of 64 KiB << k, all read-write.
+// Explicit checks: size classes of 64 KiB << k, all read-write, in
+// reservations of at least 256 MiB.
 constexpr unsigned kSizeClasses = 17; // up to 4 GiB
 SlotPool &explicitPool(unsigned sizeClass) {
-  static SlotPool *pools = [] {
-    auto *all = static_cast<SlotPool *>(
-        ::operator new(sizeof(SlotPool) * kSizeClasses));
+  static std::vector<SlotPool *> &pools = *[] {
+    auto *all = new std::vector<SlotPool *>;
     for (unsigned k = 0; k < kSizeClasses; ++k) {
       uint64_t slot = LinearMemory::kPageSize << k;
-      new (&all[k]) SlotPool(slot, std::max<uint64_t>(slot, uint64_t(256) << 20),
-                             PROT_READ | PROT_WRITE);
+      all->push_back(new SlotPool(slot, std::max<uint64_t>(slot, uint64_t(256) << 20),
+                                  PROT_READ | PROT_WRITE));
     }
     return all;
   }();
-  return pools[sizeClass];
+  return *pools[sizeClass];
 }
 
 // The smallest size class holding `pages` (at least one page).
@@ -237,14 +232,6 @@ int32_t LinearMemory::grow(uint32_t deltaPages) {
   }
   pages_ += deltaPages;
   return static_cast<int32_t>(old);
-}
-
-MemoryPoolStats memoryPoolStats() {
-  MemoryPoolStats stats;
-  guardPool().addStats(stats);
-  for (unsigned k = 0; k < kSizeClasses; ++k)
-    explicitPool(k).addStats(stats);
-  return stats;
 }
 
 // ---- the fault handler -----------------------------------------------------

@@ -53,11 +53,4 @@ private:
 // before ours (or the default action).
 void installFaultHandler();
 
-// Address space reserved for memories and slots in use, for benchmarks.
-struct MemoryPoolStats {
-  uint64_t reservedBytes = 0;
-  uint64_t slotsInUse = 0;
-};
-MemoryPoolStats memoryPoolStats();
-
 } // namespace nomos
