@@ -83,21 +83,25 @@ TEST_F(DiskCache, ResultsAndGasIdenticalWithoutCache) {
   }
 }
 
-TEST_F(DiskCache, OptLevelMeteringAndScheduleMiss) {
+TEST_F(DiskCache, OptLevelMeteringScheduleAndMemoryStrategyMiss) {
   runLoop(engine());
   EngineOptions o0{.optLevel = 0};
   EngineOptions unmetered;
   unmetered.metering = false;
   EngineOptions otherSchedule;
   otherSchedule.schedule.branch = 2;
-  for (EngineOptions options : {o0, unmetered, otherSchedule}) {
+  EngineOptions otherMemory; // the strategy the default is not
+  otherMemory.memory = otherMemory.memory == MemoryStrategy::GuardPages
+                           ? MemoryStrategy::ExplicitChecks
+                           : MemoryStrategy::GuardPages;
+  for (EngineOptions options : {o0, unmetered, otherSchedule, otherMemory}) {
     auto e = engine(options);
     VM vm = loadVM(watModule("gas"), {.engine = e});
     EXPECT_EQ(e->stats().compiles, 1u);
     EXPECT_EQ(e->stats().diskMisses, 1u);
     EXPECT_EQ(e->stats().diskHits, 0u);
   }
-  EXPECT_EQ(entries().size(), 4u);
+  EXPECT_EQ(entries().size(), 5u);
 }
 
 TEST_F(DiskCache, NoCacheDirWritesNothing) {
