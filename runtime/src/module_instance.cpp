@@ -120,12 +120,12 @@ ModuleInstance &instanceOf(rt::VMContext *ctx) {
 // __tls_get_addr per access).
 Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
                                         rt::ValueSlot *slots) {
-  TrapState &trapState = nomos::trapState;
+  TrapState &traps = trapState; // one thread-local lookup per call
   rt::InvokeThunk thunk = module_->thunk(functionIndex);
   jmp_buf landing;
   // Read again after longjmp: volatile, so they are not kept in registers
   // that setjmp/longjmp do not preserve.
-  jmp_buf *volatile outer = trapState.target;
+  jmp_buf *volatile outer = traps.target;
   // A call from the host starts from this instance's base depth; a nested
   // one (a host function calling back in) continues the count.
   if (!outer) {
@@ -135,29 +135,29 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
       context_.gasLeft = gasCounter(limits_.gas);
   }
   volatile uint32_t depth = context_.callDepth;
-  if (!trapState.stackLimit)
-    trapState.stackLimit = threadStackLimit();
-  context_.stackLimit = trapState.stackLimit;
-  trapState.target = &landing;
-  trapState.gasLeft.reset();
+  if (!traps.stackLimit)
+    traps.stackLimit = threadStackLimit();
+  context_.stackLimit = traps.stackLimit;
+  traps.target = &landing;
+  traps.gasLeft.reset();
   if (setjmp(landing) == 0) {
     thunk(&context_, slots);
-    trapState.target = outer;
+    traps.target = outer;
     if (call_)
       call_->gasLeft = context_.gasLeft;
     return {};
   }
-  trapState.target = outer;
+  traps.target = outer;
   context_.callDepth = depth;
-  Error error = std::move(*trapState.pending);
-  trapState.pending.reset();
+  Error error = std::move(*traps.pending);
+  traps.pending.reset();
   // Gas is exact after a trap (docs/metering.md); out of gas uses it all,
   // and so does a memory access out of bounds: with guard pages the fault
   // comes where the counter is in a register, and gas must not depend on
   // the memory strategy.
-  if (trapState.gasLeft)
-    context_.gasLeft = *trapState.gasLeft;
-  trapState.gasLeft.reset();
+  if (traps.gasLeft)
+    context_.gasLeft = *traps.gasLeft;
+  traps.gasLeft.reset();
   if (error.kind == ErrorKind::OutOfGas ||
       error.kind == ErrorKind::MemoryOutOfBounds || context_.gasLeft < 0)
     context_.gasLeft = 0;
