@@ -48,7 +48,9 @@ std::string compareCalls(const CallOutcome &a, const CallOutcome &b) {
 } // namespace
 
 Engine &reusedEngine(const EngineOptions &options) {
-  static std::unique_ptr<Engine> engine;
+  // One engine per optimization level, replaced once it holds 64 modules.
+  static std::unique_ptr<Engine> engines[4];
+  std::unique_ptr<Engine> &engine = engines[std::min(options.optLevel, 3u)];
   if (!engine || engine->compiledModules() >= 64)
     engine = std::make_unique<Engine>(options);
   return *engine;

@@ -30,7 +30,8 @@ struct RunOutcome {
 };
 
 // An engine for a fuzzer, reused across inputs (making one costs more than
-// most inputs do), replaced once its memory cache holds 64 modules.
+// most inputs do), one per optimization level, replaced once its memory
+// cache holds 64 modules. Options other than the level are the first caller's.
 Engine &reusedEngine(const EngineOptions &options);
 
 // Loads `code` in `engine`, binds Binaryen's fuzzing imports

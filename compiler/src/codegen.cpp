@@ -10,7 +10,9 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 
+#include <array>
 #include <mutex>
+#include <vector>
 
 namespace nomos::compiler {
 
@@ -48,6 +50,75 @@ createTargetMachine(const CompileOptions &options) {
                          llvm::toString(machine.takeError()));
   return std::move(*machine);
 }
+
+// Making a TargetMachine (host detection, subtarget and lowering tables)
+// costs about as much as compiling a small module, so idle machines are kept
+// for the next compile. A TargetMachine is not thread-safe: each is lent to
+// one compile at a time. Machines are bucketed by what configures them (the
+// code generation level), so a reused one is exactly a new one.
+class MachinePool {
+public:
+  static MachinePool &instance() {
+    static MachinePool *pool = new MachinePool(); // outlives every compile
+    return *pool;
+  }
+
+  Expected<std::unique_ptr<llvm::TargetMachine>>
+  take(const CompileOptions &options) {
+    {
+      std::lock_guard lock(mutex_);
+      auto &idle = idle_[bucket(options)];
+      if (!idle.empty()) {
+        auto machine = std::move(idle.back());
+        idle.pop_back();
+        return machine;
+      }
+    }
+    return createTargetMachine(options);
+  }
+
+  void give(const CompileOptions &options,
+            std::unique_ptr<llvm::TargetMachine> machine) {
+    std::lock_guard lock(mutex_);
+    auto &idle = idle_[bucket(options)];
+    if (idle.size() < kMaxIdle)
+      idle.push_back(std::move(machine));
+  }
+
+private:
+  static constexpr size_t kMaxIdle = 4;
+  static size_t bucket(const CompileOptions &options) {
+    return options.optLevel == 0 ? 0 : 1;
+  }
+
+  std::mutex mutex_;
+  std::array<std::vector<std::unique_ptr<llvm::TargetMachine>>, 2> idle_;
+};
+
+// A machine from the pool, given back when the compile ends.
+class LentMachine {
+public:
+  static Expected<LentMachine> take(const CompileOptions &options) {
+    auto machine = MachinePool::instance().take(options);
+    if (!machine)
+      return tl::unexpected(machine.error());
+    return LentMachine(options, std::move(*machine));
+  }
+  LentMachine(LentMachine &&) = default;
+  ~LentMachine() {
+    if (machine_)
+      MachinePool::instance().give(options_, std::move(machine_));
+  }
+  llvm::TargetMachine &operator*() const { return *machine_; }
+  llvm::TargetMachine *operator->() const { return machine_.get(); }
+
+private:
+  LentMachine(const CompileOptions &options,
+              std::unique_ptr<llvm::TargetMachine> machine)
+      : options_(options), machine_(std::move(machine)) {}
+  CompileOptions options_;
+  std::unique_ptr<llvm::TargetMachine> machine_;
+};
 
 llvm::OptimizationLevel optimizationLevel(unsigned level) {
   switch (level) {
@@ -113,7 +184,7 @@ buildModule(const metering::LoadedModule &input, const CompileOptions &options,
 static Expected<llvm::SmallVector<char, 0>>
 emitFile(const metering::LoadedModule &input, const CompileOptions &options,
          llvm::CodeGenFileType type) {
-  auto machine = createTargetMachine(options);
+  auto machine = LentMachine::take(options);
   if (!machine)
     return tl::unexpected(machine.error());
   llvm::LLVMContext ctx;
@@ -140,7 +211,7 @@ Expected<CompiledCode> compile(const metering::LoadedModule &input,
 
 Expected<std::string> emitLLVMIR(const metering::LoadedModule &input,
                                  const CompileOptions &options, bool optimized) {
-  auto machine = createTargetMachine(options);
+  auto machine = LentMachine::take(options);
   if (!machine)
     return tl::unexpected(machine.error());
   llvm::LLVMContext ctx;
