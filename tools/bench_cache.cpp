@@ -3,6 +3,7 @@
 //
 //   build/tools/bench_cache [--runs N] [--cold-runs N] [--kernels DIR]
 //                           [--save-generated DIR] [MODULE.wasm...]
+//   build/tools/bench_cache --small N
 //
 // Without modules: the kernels of ../shared/bench (built with its build.sh
 // into <build>/bench-kernels when they are not there yet) and two modules
@@ -12,7 +13,9 @@
 // --cold-runs times), a disk hit (a new engine on the filled directory:
 // decode, read, link; then instantiate; --runs times) and a memory hit (the
 // same engine: load and instantiate again). Each engine first loads a tiny
-// module so that starting the JIT is not counted. Not a test.
+// module so that starting the JIT is not counted. --small N: the mean cold
+// load of N distinct one-function modules in one engine (no disk cache), at
+// -O0 and -O2: the fixed cost of a compile. Not a test.
 #include "bench_util.h"
 
 #include <nomos/nomos.h>
@@ -163,6 +166,38 @@ Bytes generateModule(uint32_t functions, int rounds) {
 
 // ---- Measuring --------------------------------------------------------------
 
+// (module (func (export "f") (result i32) (i32.const K))), K a 5-byte LEB so
+// that every K gives a module of the same size.
+Bytes smallModule(uint32_t k) {
+  Bytes code = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x05,
+                0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01, 0x00, 0x07,
+                0x05, 0x01, 0x01, 0x66, 0x00, 0x00, 0x0a, 0x0a, 0x01, 0x08,
+                0x00, 0x41};
+  for (int i = 0; i < 4; ++i, k >>= 7)
+    code.push_back(uint8_t(0x80 | (k & 0x7f)));
+  code.push_back(uint8_t(k & 0x3f));
+  code.push_back(0x0b);
+  return code;
+}
+
+// Mean wall / CPU microseconds of loading `count` distinct small modules.
+int measureSmall(int count) {
+  for (unsigned level : {0u, 2u}) {
+    Engine engine({.optLevel = level});
+    if (!engine.load(kTiny))
+      fail("the tiny module does not load");
+    std::vector<double> wall, cpu;
+    timed(wall, cpu, [&] {
+      for (int i = 0; i < count; ++i)
+        if (auto module = engine.load(smallModule(uint32_t(i))); !module)
+          fail("a small module: " + module.error().toString());
+    });
+    std::printf("-O%u: %d one-function modules, %.0f / %.0f us each (wall / CPU)\n",
+                level, count, wall[0] / count, cpu[0] / count);
+  }
+  return 0;
+}
+
 struct Subject {
   std::string name;
   Bytes code;
@@ -263,9 +298,11 @@ int main(int argc, char **argv) {
       kernels = argv[++i];
     else if (arg == "--save-generated" && i + 1 < argc)
       saveDir = argv[++i];
+    else if (arg == "--small" && i + 1 < argc)
+      return measureSmall(std::max(1, std::atoi(argv[++i])));
     else if (arg.starts_with("-"))
       fail("usage: bench_cache [--runs N] [--cold-runs N] [--kernels DIR] "
-           "[--save-generated DIR] [MODULE.wasm...]");
+           "[--save-generated DIR] [MODULE.wasm...] | --small N");
     else
       subjects.push_back({fs::path(arg).stem().string(),
                           bench::readFileOrExit(arg)});
