@@ -6,8 +6,10 @@
 #include <nomos/instance.h>
 
 #include <atomic>
+#include <bit>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
 
 // Counts this process's allocations, so that a test can check that a call
 // makes none. (Replacing operator new is the standard's own hook for this.)
@@ -244,6 +246,167 @@ TEST_F(InPlaceHostTest, CallsAllocateNothing) {
   before = allocations.load();
   ASSERT_TRUE(instance_->call("run", args));
   EXPECT_GT(allocations.load() - before, 0);
+}
+
+Value f32(float v) { return Value::f32Bits(std::bit_cast<uint32_t>(v)); }
+Value f64(double v) { return Value::f64Bits(std::bit_cast<uint64_t>(v)); }
+
+// Host functions made with Extern::wrap: typed C++ callables that generated
+// code calls directly (wrapped_function.h).
+class WrappedHostTest : public CallsTest {
+protected:
+  void SetUp() override {
+    instance_.emplace(instantiate(
+        "host_wrapped",
+        [this](std::string_view, std::string_view name) -> std::optional<Extern> {
+          if (name == "mix")
+            return Extern::wrap([this](int32_t a, int64_t b, float c, double d) {
+              ++mixCalls_;
+              return a * 1000.0 + double(b) + double(c) + d;
+            });
+          if (name == "tick")
+            return Extern::wrap([this](uint32_t n) { ticks_ += n; });
+          if (name == "fail")
+            return Extern::wrap([this]() -> Expected<int64_t> {
+              if (failKind_)
+                return makeError(*failKind_, "the host refuses");
+              return 42;
+            });
+          if (name == "throw")
+            return Extern::wrap([]() { throw std::runtime_error("host bug"); });
+          return std::nullopt;
+        }));
+  }
+
+  std::optional<Instance> instance_;
+  int mixCalls_ = 0;
+  uint64_t ticks_ = 0;
+  std::optional<ErrorKind> failKind_;
+};
+
+TEST_F(WrappedHostTest, TheSignatureFollowsFromTheCallable) {
+  Extern mix = Extern::wrap([](int32_t, int64_t, float, double) { return 0.0; });
+  EXPECT_EQ(mix.functionType(),
+            (FunctionType{{ValueType::I32, ValueType::I64, ValueType::F32,
+                           ValueType::F64},
+                          {ValueType::F64}}));
+  Extern none = Extern::wrap([](uint64_t) mutable {});
+  EXPECT_EQ(none.functionType(), (FunctionType{{ValueType::I64}, {}}));
+  Extern checked = Extern::wrap(+[]() -> Expected<float> { return 1.0f; });
+  EXPECT_EQ(checked.functionType(), (FunctionType{{}, {ValueType::F32}}));
+}
+
+TEST_F(WrappedHostTest, ArgumentsAndResultsOfEveryTypeArrive) {
+  std::vector<Value> args{Value::i32(-3), Value::i64(1LL << 40),
+                          f32(0.5f), f64(0.125)};
+  auto result = instance_->call("run", args);
+  ASSERT_TRUE(result) << result.error().toString();
+  EXPECT_EQ(*result, std::vector<Value>{f64(-3000.0 + double(1LL << 40) +
+                                                   0.5 + 0.125)});
+  EXPECT_EQ(mixCalls_, 1);
+  // The unsigned parameter sees the i32's bits.
+  EXPECT_EQ(ticks_, uint64_t(uint32_t(-3)));
+}
+
+TEST_F(WrappedHostTest, ThroughATableAndReExportedToTheHost) {
+  auto indirect = instance_->call("run_indirect", std::vector<Value>{Value::i32(7)});
+  ASSERT_TRUE(indirect) << indirect.error().toString();
+  EXPECT_EQ(*indirect, std::vector<Value>{f64(7002.75)});
+  std::vector<Value> args{Value::i32(1), Value::i64(2), f32(4.0f),
+                          f64(8.0)};
+  auto direct = instance_->call("mix", args);
+  ASSERT_TRUE(direct) << direct.error().toString();
+  EXPECT_EQ(*direct, std::vector<Value>{f64(1014.0)});
+  EXPECT_EQ(mixCalls_, 2);
+}
+
+TEST_F(WrappedHostTest, AnErrorTrapsTheGuestAndTheInstanceGoesOn) {
+  auto ok = instance_->call("call_fail");
+  ASSERT_TRUE(ok) << ok.error().toString();
+  EXPECT_EQ(*ok, std::vector<Value>{Value::i64(42)});
+  // An error that is not a trap becomes a HostError with its message...
+  failKind_ = ErrorKind::BadArguments;
+  auto failed = instance_->call("call_fail");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().kind, ErrorKind::HostError);
+  EXPECT_NE(failed.error().message.find("the host refuses"), std::string::npos)
+      << failed.error().message;
+  // The backtrace starts at the guest function that called the host
+  // (call_fail: function 7, after 4 imports and 3 functions).
+  ASSERT_FALSE(failed.error().backtrace.empty());
+  EXPECT_EQ(failed.error().backtrace[0].functionIndex, 7u);
+  // ...a trap keeps its kind...
+  failKind_ = ErrorKind::Unreachable;
+  failed = instance_->call("call_fail");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().kind, ErrorKind::Unreachable);
+  // ...and the instance goes on.
+  failKind_.reset();
+  ok = instance_->call("call_fail");
+  ASSERT_TRUE(ok) << ok.error().toString();
+}
+
+TEST_F(WrappedHostTest, AnExceptionTrapsTheGuest) {
+  auto failed = instance_->call("call_throw");
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().kind, ErrorKind::HostError);
+  EXPECT_NE(failed.error().message.find("host bug"), std::string::npos)
+      << failed.error().message;
+  std::vector<Value> args{Value::i32(5)};
+  ASSERT_TRUE(instance_->call("tick_n", args));
+  EXPECT_EQ(ticks_, 5u);
+}
+
+TEST_F(WrappedHostTest, ALinkOfTheWrongTypeIsALinkError) {
+  auto instance = Instance::create(
+      engine_, watModule("host_wrapped"),
+      [](std::string_view, std::string_view) -> std::optional<Extern> {
+        return Extern::wrap([](int32_t) { return int32_t(0); });
+      });
+  ASSERT_FALSE(instance);
+  EXPECT_EQ(instance.error().kind, ErrorKind::LinkError);
+}
+
+// Gas is the guest's: the same whichever form the host function takes.
+TEST(WrappedHostGasTest, GasIsTheSameAsWithACallback) {
+  Engine engine{EngineOptions{.metering = true}};
+  auto gasOf = [&](bool wrapped) -> uint64_t {
+    auto instance = Instance::create(
+        engine, watModule("host_wrapped"),
+        [&](std::string_view, std::string_view name) -> std::optional<Extern> {
+          Extern fn =
+              name == "mix"    ? Extern::wrap([](int32_t, int64_t, float,
+                                                 double) { return 0.0; })
+              : name == "tick" ? Extern::wrap([](int32_t) {})
+              : name == "fail" ? Extern::wrap([]() -> int64_t { return 0; })
+                               : Extern::wrap([]() {});
+          if (wrapped)
+            return fn;
+          return Extern::function(
+              fn.functionType(),
+              [](std::span<const Value>, std::span<Value>) -> Expected<void> {
+                return {};
+              });
+        });
+    if (!instance)
+      throw std::runtime_error(instance.error().toString());
+    EXPECT_TRUE(instance->call("tick_n", std::vector<Value>{Value::i32(10)}));
+    return instance->lastCallGas().used;
+  };
+  uint64_t wrapped = gasOf(true);
+  EXPECT_GT(wrapped, 10u);
+  EXPECT_EQ(wrapped, gasOf(false));
+}
+
+TEST_F(WrappedHostTest, CallsAllocateNothing) {
+  Function tickN = function(*instance_, "tick_n");
+  Value n = Value::i32(1000);
+  ASSERT_TRUE(tickN.call({&n, 1}, {})); // warm: first-call setup
+  long before = allocations.load();
+  for (int i = 0; i < 10; ++i)
+    ASSERT_TRUE(tickN.call({&n, 1}, {}));
+  EXPECT_EQ(allocations.load() - before, 0);
+  EXPECT_EQ(ticks_, 11000u);
 }
 
 } // namespace

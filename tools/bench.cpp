@@ -21,7 +21,8 @@
 // Micro-benchmarks (public C++ API, unmetered and metered engines, medians
 // of N rounds): host->guest call of an empty export (Instance::call,
 // Function::call and VM::call), guest->host call of an empty import
-// (Extern::function's two callback forms and the guest ABI's gas_left), storage write and read of 32-byte values, child
+// (Extern::function's two callback forms, Extern::wrap and the guest ABI's
+// gas_left), storage write and read of 32-byte values, child
 // create + call + drop, and the seed counter's increments per second.
 //
 // --quick is the smoke test ctest runs: each kernel once on every engine at
@@ -466,6 +467,14 @@ tl::expected<double, std::string> hostFunctionInPlace(std::shared_ptr<Engine> en
   return timeHostCalls(*engine, empty, calls, iterations);
 }
 
+// The same with a typed function that generated code calls directly.
+tl::expected<double, std::string> hostFunctionWrapped(std::shared_ptr<Engine> engine,
+                                                      int iterations) {
+  int64_t calls = 0;
+  auto empty = Extern::wrap([&calls]() { ++calls; });
+  return timeHostCalls(*engine, empty, calls, iterations);
+}
+
 tl::expected<double, std::string> abiFunction(std::shared_ptr<Engine> engine,
                                               int iterations) {
   auto vm = orError(VM::create(bench::readFileOrExit(watModule("bench_abi_import")),
@@ -541,6 +550,8 @@ std::vector<Micro> micros() {
        2000000, hostFunction},
       {"guest->host, empty import (Extern::function, in-place results)", "ns",
        2000000, hostFunctionInPlace},
+      {"guest->host, empty import (Extern::wrap, typed)", "ns", 10000000,
+       hostFunctionWrapped},
       {"guest->host, guest ABI import (nomos.gas_left)", "ns", 10000000, abiFunction},
       {"storage write, 32-byte value (10^4 per call, commit included)", "ns",
        10000, storageWrite},

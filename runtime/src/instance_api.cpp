@@ -52,6 +52,23 @@ Extern Extern::function(FunctionType type, HostResultsCallback callback) {
   return fn;
 }
 
+Extern detail::nativeFunction(FunctionType type, void *entry,
+                              std::shared_ptr<void> env) {
+  Extern fn = Extern::function(std::move(type), HostCallback{});
+  auto &data = static_cast<FunctionData &>(*fn.data());
+  data.native = entry;
+  data.nativeEnv = std::move(env);
+  return fn;
+}
+
+void detail::setHostTrap(Error error) {
+  if (!error.isTrap())
+    error = Error{ErrorKind::HostError, error.toString(), {}};
+  setTrap(std::move(error));
+}
+
+void detail::raiseHostTrap(const void *frame) { unwindTrapFrom(frame); }
+
 Extern Extern::global(Value initial, bool isMutable) {
   auto data = std::make_shared<GlobalData>();
   data->type = {wasmType(initial.type), isMutable};
@@ -150,7 +167,16 @@ Function::Function(std::shared_ptr<ModuleInstance> state, uint32_t index,
 
 Expected<void> Function::call(std::span<const Value> args,
                               std::span<Value> results) {
-  return state_->call(index_, args, results);
+  // Checked here against the handle's copy of the signature (a fifth of an
+  // empty call's time in ModuleInstance::call); a mismatch goes the slow way
+  // for its message.
+  bool matches = args.size() == type_.params.size() &&
+                 results.size() == type_.results.size();
+  for (size_t i = 0; matches && i < args.size(); ++i)
+    matches = args[i].type == type_.params[i];
+  if (!matches)
+    return state_->call(index_, args, results);
+  return state_->callChecked(index_, args, results);
 }
 
 Expected<std::vector<Value>> Function::call(std::span<const Value> args) {

@@ -36,6 +36,11 @@ struct TrapState {
   std::optional<int64_t> gasLeft; // where generated code trapped
   uintptr_t stackLimit = 0;       // threadStackLimit(), once computed
 };
+// Built with -ftls-model=initial-exec (runtime/CMakeLists.txt): one
+// %fs-relative access instead of a call to __tls_get_addr per access (a
+// tenth of an empty call's time), and async-signal-safe from the start. It
+// takes ~100 bytes of the static TLS glibc keeps for libraries loaded with
+// dlopen.
 thread_local TrapState trapState;
 } // namespace
 
@@ -78,12 +83,14 @@ int64_t gasCounter(uint64_t limit) {
                    std::make_move_iterator(frames.end()));
 }
 
-void unwindTrap() {
+void unwindTrapFrom(const void *fp) {
   if (!trapState.target)
     __builtin_trap(); // a runtime bug: traps only happen inside invoke
-  addBacktrace(__builtin_frame_address(0));
+  addBacktrace(fp);
   longjmp(*trapState.target, 1);
 }
+
+void unwindTrap() { unwindTrapFrom(__builtin_frame_address(0)); }
 
 void trap(nomos_trap code) {
   setTrap(trapError(code));
@@ -116,8 +123,7 @@ ModuleInstance &instanceOf(rt::VMContext *ctx) {
 
 // Runs a thunk with a landing point for traps. Nothing in this frame has a
 // destructor, so unwinding to it with longjmp skips none. The thread's state
-// is reached once (a thread_local in a shared library costs a call to
-// __tls_get_addr per access).
+// is reached once.
 Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
                                         rt::ValueSlot *slots) {
   TrapState &traps = trapState; // one thread-local lookup per call
@@ -303,6 +309,7 @@ Expected<void> ModuleInstance::bindImports(std::vector<Extern> imports) {
   // Own FuncRefs: one per defined function, one per import that is not a
   // wasm function (its entry is an adapter or native host code).
   ownRefs_ = std::make_unique<rt::FuncRef[]>(info.functions.size());
+  hostContexts_ = std::make_unique<rt::VMContext[]>(imports.size());
   functionRefs_.assign(info.functions.size(), nullptr);
   size_t own = 0;
   for (size_t i = 0; i < imports.size(); ++i) {
@@ -316,8 +323,14 @@ Expected<void> ModuleInstance::bindImports(std::vector<Extern> imports) {
       rt::FuncRef *ref = fn->ref;
       if (!ref) {
         void *entry = fn->native ? fn->native : module_->hostAdapter(index);
+        rt::VMContext *ctx = &context_;
+        if (fn->nativeEnv) {
+          ctx = &hostContexts_[i];
+          ctx->hostCallable = fn->nativeEnv.get();
+          ctx->instance = this; // owns the FuncRef (keepReferenced)
+        }
         ref = &ownRefs_[own++];
-        *ref = {entry, &context_, typeId};
+        *ref = {entry, ctx, typeId};
       }
       importSlots_.push_back({ref->fn, ref->ctx});
       functionRefs_[index] = ref;
@@ -533,6 +546,12 @@ Expected<void> ModuleInstance::call(uint32_t functionIndex,
                                     std::span<Value> results) {
   if (auto ok = checkArguments(functionIndex, args, results.size()); !ok)
     return ok;
+  return callChecked(functionIndex, args, results);
+}
+
+Expected<void> ModuleInstance::callChecked(uint32_t functionIndex,
+                                           std::span<const Value> args,
+                                           std::span<Value> results) {
   const wasm::FuncType &type = module_->info().funcType(functionIndex);
   SmallBuffer<rt::ValueSlot> buffer(
       std::max<size_t>({args.size(), results.size(), 1}));

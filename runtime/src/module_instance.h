@@ -87,6 +87,10 @@ public:
   // (exactly as many as it returns); allocates nothing for small signatures.
   Expected<void> call(uint32_t functionIndex, std::span<const Value> args,
                       std::span<Value> results);
+  // The same for arguments and results already checked against the
+  // function's signature (Function::call checks them against its copy).
+  Expected<void> callChecked(uint32_t functionIndex, std::span<const Value> args,
+                             std::span<Value> results);
   Extern exportOf(const wasm::Export &exp);
 
   const Module &module() const { return *module_; }
@@ -146,6 +150,9 @@ private:
   // FuncRefs this instance owns (its functions, and imports bound to host
   // functions), allocated once: pointers to them must stay valid.
   std::unique_ptr<rt::FuncRef[]> ownRefs_;
+  // By import index: the context of each import bound to a wrapped host
+  // function (its callable, and this instance as the FuncRef's owner).
+  std::unique_ptr<rt::VMContext[]> hostContexts_;
   std::vector<rt::FuncRef *> functionRefs_; // by function index
   std::vector<bool> droppedElems_;
   std::vector<bool> droppedData_;
@@ -168,6 +175,9 @@ Expected<std::vector<Value>> runProgram(std::shared_ptr<const Module> module,
 // (the error is already stored).
 void setTrap(Error error);
 [[noreturn]] void unwindTrap();
+// The same, with the backtrace walked from frame `fp` (the frame of a caller
+// built without frame pointers may break the chain between).
+[[noreturn]] void unwindTrapFrom(const void *fp);
 [[noreturn]] void trap(nomos_trap code);
 // The gas left where generated code trapped (its vmctx may belong to another
 // instance than the invoke that catches the trap).

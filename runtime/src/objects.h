@@ -35,8 +35,10 @@ struct FunctionData final : ExternData {
   // set, else callback).
   HostCallback callback;
   HostResultsCallback resultsCallback;
-  // Native: called directly as native(importerCtx, args...).
+  // Native: called directly as native(ctx, args...), where ctx is the
+  // importer's VMContext (the guest ABI) or nativeEnv when set (Extern::wrap).
   void *native = nullptr;
+  std::shared_ptr<void> nativeEnv;
 };
 
 struct MemoryData final : ExternData {

@@ -41,6 +41,15 @@ public:
 
   static Extern function(FunctionType type, HostCallback callback);
   static Extern function(FunctionType type, HostResultsCallback callback);
+  // The fast form (what wasmtime's Func::wrap is): `fn` is any callable
+  // whose parameters are int32_t, uint32_t, int64_t, uint64_t, float or
+  // double (the wasm signature follows from them) and whose result is void,
+  // one of those, or Expected of one of those. Generated code calls it
+  // directly with wasm's native calling convention: no Value marshalling,
+  // no std::function, no allocation (about 4x faster than the callback
+  // forms: BENCHMARKS.md). An Error it returns, or an exception it throws,
+  // traps the guest as with the callback forms. At most one result.
+  template <class F> static Extern wrap(F fn);
   static Extern global(Value initial, bool isMutable);
   // A memory for modules compiled with `strategy`: a module compiled for
   // guard pages can import only a guard-page memory.
@@ -126,3 +135,5 @@ private:
 };
 
 } // namespace nomos
+
+#include <nomos/wrapped_function.h>

@@ -14,7 +14,8 @@ namespace nomos::rt {
 struct VMContext;
 
 // A function as a value (table element, funcref): call fn(ctx, args...).
-// typeId is the engine's canonical id of the signature.
+// typeId is the engine's canonical id of the signature. ctx is the callee's
+// context: its instance's, or one of a wrapped host function (VMContext).
 struct FuncRef {
   void *fn;
   VMContext *ctx;
@@ -69,7 +70,13 @@ struct Table {
 };
 
 struct VMContext {
-  uint8_t *memoryBase;   // memory->base, cached for guard pages (it never moves)
+  union {
+    uint8_t *memoryBase; // memory->base, cached for guard pages (it never moves)
+    // In the context of a wrapped host function (Extern::wrap), which exists
+    // for the caller's stores of callDepth, stackLimit and gasLeft: the
+    // callable, which the thunk in nomos/wrapped_function.h reads here.
+    void *hostCallable;
+  };
   Memory *memory;        // memory 0, or null
   GlobalSlot **globals;  // by global index (imported ones point elsewhere)
   ImportSlot *imports;   // by imported function index
