@@ -4,6 +4,7 @@
 // traps the VM survives, host calls and children paying their share.
 #include "test_util.h"
 
+#include <nomos/instance.h>
 #include <nomos/metering/gas.h>
 
 using namespace nomos;
@@ -184,6 +185,53 @@ TEST(Gas, SameGasAtEveryOptimizationLevel) {
     EXPECT_EQ(outcomes[i], outcomes[0]) << "configuration " << i;
   // mix(1000): a loop with a call, an if and a trap-free remainder.
   EXPECT_NE(outcomes[0][16].find("mix: "), std::string::npos);
+}
+
+// A counted loop that LLVM unrolls and vectorizes at -O2 (its gas checks
+// turned into trip-count compares): with gas to spare, exactly enough, one
+// short and running out mid-loop, the same gas, trap and memory (what the
+// loop wrote before it stopped) at every level, counter in a register or not.
+TEST(Gas, CountedLoopsStopAtTheSamePointEverywhere) {
+  const int32_t n = 1000;
+  const uint64_t full = 16 * n + 4; // tests/wat/gas_loop.wat
+  std::vector<uint64_t> limits = {1'000'000, full, full - 1, full - 16,
+                                  16 * 500 + 3, 16 * 500 + 12, 5, 4};
+  auto run = [&](Engine &engine, uint64_t gas) {
+    auto memory = Extern::memory(1, std::nullopt);
+    if (!memory)
+      return memory.error().toString();
+    auto imports = [&](std::string_view, std::string_view) -> std::optional<Extern> {
+      return *memory;
+    };
+    Limits limits;
+    limits.gas = gas;
+    auto filler = Instance::create(engine, watModule("gas_loop"), imports, limits);
+    limits.gas = 10'000'000;
+    auto checker = Instance::create(engine, watModule("gas_loop"), imports, limits);
+    if (!filler || !checker)
+      return std::string("instantiation failed");
+    auto filled = filler->call("fill", std::vector<Value>{Value::i32(n)});
+    std::string text = std::to_string(gas) + ": " + std::to_string(filler->lastCallGas().used) +
+                       " " + (filled ? "()" : std::string(errorKindName(filled.error().kind)));
+    auto sum = checker->call("sum", std::vector<Value>{Value::i32(n)});
+    return text + " sum " + (sum ? toString(sum->at(0)) : sum.error().toString());
+  };
+  std::vector<std::vector<std::string>> outcomes;
+  for (unsigned opt : {0u, 1u, 2u, 3u})
+    for (bool inRegister : {true, false}) {
+      auto engine = engineWith(opt, inRegister);
+      std::vector<std::string> outcome;
+      for (uint64_t gas : limits)
+        outcome.push_back(run(*engine, gas));
+      outcomes.push_back(outcome);
+    }
+  for (size_t i = 1; i < outcomes.size(); ++i)
+    EXPECT_EQ(outcomes[i], outcomes[0]) << "configuration " << i;
+  // The hand-computed figures, at -O0 with the counter in a register.
+  EXPECT_EQ(outcomes[0][0], "1000000: 16004 () sum 500500");
+  EXPECT_EQ(outcomes[0][1], "16004: 16004 () sum 500500");
+  EXPECT_EQ(outcomes[0][2].substr(0, 24), "16003: 16003 out_of_gas ");
+  EXPECT_EQ(outcomes[0][4].substr(0, 21), "8003: 8003 out_of_gas");
 }
 
 TEST(Gas, MeteringOffUsesNoGas) {
