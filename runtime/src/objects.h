@@ -36,7 +36,8 @@ struct FunctionData final : ExternData {
   HostCallback callback;
   HostResultsCallback resultsCallback;
   // Native: called directly as native(ctx, args...), where ctx is the
-  // importer's VMContext (the guest ABI) or nativeEnv when set (Extern::wrap).
+  // importer's VMContext (the guest ABI) or, when nativeEnv is set
+  // (Extern::wrap), a VMContext of the importer's whose first word is it.
   void *native = nullptr;
   std::shared_ptr<void> nativeEnv;
 };
