@@ -398,6 +398,41 @@ TEST(WrappedHostGasTest, GasIsTheSameAsWithACallback) {
   EXPECT_EQ(wrapped, gasOf(false));
 }
 
+// A host function that calls back into its caller's instance: the gas the
+// nested call uses is the outer call's, with either form of host function.
+TEST(WrappedHostGasTest, ANestedCallsGasIsTheCallersToo) {
+  Engine engine{EngineOptions{.metering = true}};
+  auto gasOf = [&](bool wrapped, bool nested) -> uint64_t {
+    std::optional<Function> burn;
+    auto reenter = [&]() -> Expected<void> {
+      if (nested)
+        return burn->call({}, {});
+      return {};
+    };
+    auto instance = Instance::create(
+        engine, watModule("host_reenter"),
+        [&](std::string_view, std::string_view) -> std::optional<Extern> {
+          if (wrapped)
+            return Extern::wrap(reenter);
+          return Extern::function(
+              FunctionType{}, [&](std::span<const Value>, std::span<Value>) {
+                return reenter();
+              });
+        });
+    if (!instance)
+      throw std::runtime_error(instance.error().toString());
+    burn.emplace(*instance->function("burn"));
+    auto result = instance->call("outer");
+    EXPECT_TRUE(result) << result.error().toString();
+    return instance->lastCallGas().used;
+  };
+  uint64_t alone = gasOf(true, false);
+  uint64_t nested = gasOf(true, true);
+  EXPECT_GT(nested, alone + 10); // burn's loop ran 10 times
+  EXPECT_EQ(alone, gasOf(false, false));
+  EXPECT_EQ(nested, gasOf(false, true));
+}
+
 TEST_F(WrappedHostTest, CallsAllocateNothing) {
   Function tickN = function(*instance_, "tick_n");
   Value n = Value::i32(1000);

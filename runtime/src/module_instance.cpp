@@ -149,6 +149,8 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
   if (setjmp(landing) == 0) {
     thunk(&context_, slots);
     traps.target = outer;
+    if (outer)
+      shareGasWithWrappedCallers();
     if (call_)
       call_->gasLeft = context_.gasLeft;
     return {};
@@ -167,9 +169,22 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
   if (error.kind == ErrorKind::OutOfGas ||
       error.kind == ErrorKind::MemoryOutOfBounds || context_.gasLeft < 0)
     context_.gasLeft = 0;
+  if (outer)
+    shareGasWithWrappedCallers();
   if (call_)
     call_->gasLeft = context_.gasLeft;
   return tl::unexpected(std::move(error));
+}
+
+// A call from a host function back into this instance (nested in a guest
+// call) used gas from context_. A guest that called the host through a
+// callback reloads its counter from context_ when the host returns; one that
+// called a wrapped function reloads it from that function's context, which
+// must then see the same (otherwise the nested call would be free).
+void ModuleInstance::shareGasWithWrappedCallers() {
+  for (size_t i = 0; i < module_->info().imports.size(); ++i)
+    if (hostContexts_[i].instance)
+      hostContexts_[i].gasLeft = context_.gasLeft;
 }
 
 // ---- linking ---------------------------------------------------------------

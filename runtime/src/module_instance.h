@@ -131,6 +131,7 @@ private:
   Expected<void> runThunk(uint32_t functionIndex, rt::ValueSlot *slots);
   // BadArguments unless `args` match the parameters and `resultCount` the
   // results.
+  void shareGasWithWrappedCallers();
   Expected<void> checkArguments(uint32_t functionIndex,
                                 std::span<const Value> args,
                                 size_t resultCount) const;
