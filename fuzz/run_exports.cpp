@@ -1,6 +1,7 @@
 #include "run_exports.h"
 
 #include <algorithm>
+#include <bit>
 #include <memory>
 
 namespace nomos::fuzz {
@@ -65,6 +66,24 @@ RunOutcome runExports(Engine &engine, ByteView code, Limits limits) {
     std::optional<ValueType> type = logType(name);
     if (module != "fuzzing-support" || !type)
       return std::nullopt;
+    // The scalar logs are typed host functions (Extern::wrap: called
+    // directly by generated code), v128 a callback: both paths are fuzzed.
+    switch (*type) {
+    case ValueType::I32:
+      return Extern::wrap([logs](int32_t v) { logs->push_back(Value::i32(v)); });
+    case ValueType::I64:
+      return Extern::wrap([logs](int64_t v) { logs->push_back(Value::i64(v)); });
+    case ValueType::F32:
+      return Extern::wrap([logs](float v) {
+        logs->push_back(Value::f32Bits(std::bit_cast<uint32_t>(v)));
+      });
+    case ValueType::F64:
+      return Extern::wrap([logs](double v) {
+        logs->push_back(Value::f64Bits(std::bit_cast<uint64_t>(v)));
+      });
+    default:
+      break;
+    }
     return Extern::function(
         FunctionType{{*type}, {}},
         [logs](std::span<const Value> args) -> Expected<std::vector<Value>> {
