@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace nomos {
@@ -182,6 +183,8 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
 // called a wrapped function reloads it from that function's context, which
 // must then see the same (otherwise the nested call would be free).
 void ModuleInstance::shareGasWithWrappedCallers() {
+  if (!hostContexts_)
+    return;
   for (size_t i = 0; i < module_->info().imports.size(); ++i)
     if (hostContexts_[i].instance)
       hostContexts_[i].gasLeft = context_.gasLeft;
@@ -324,7 +327,14 @@ Expected<void> ModuleInstance::bindImports(std::vector<Extern> imports) {
   // Own FuncRefs: one per defined function, one per import that is not a
   // wasm function (its entry is an adapter or native host code).
   ownRefs_ = std::make_unique<rt::FuncRef[]>(info.functions.size());
-  hostContexts_ = std::make_unique<rt::VMContext[]>(imports.size());
+  // Only an instance importing wrapped host functions needs their contexts
+  // (VM::call makes an instance per call: no allocation for the others).
+  bool anyWrapped = std::any_of(imports.begin(), imports.end(), [](const Extern &e) {
+    return e.kind() == ExternKind::Function &&
+           static_cast<const FunctionData &>(*e.data()).nativeEnv;
+  });
+  if (anyWrapped)
+    hostContexts_ = std::make_unique<rt::VMContext[]>(imports.size());
   functionRefs_.assign(info.functions.size(), nullptr);
   size_t own = 0;
   for (size_t i = 0; i < imports.size(); ++i) {
