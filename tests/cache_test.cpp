@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <regex>
 #include <thread>
 #include <unistd.h>
 
@@ -67,6 +68,18 @@ TEST_F(DiskCache, SecondEngineCompilesNothing) {
   EXPECT_EQ(runLoop(second), expected);
   EXPECT_EQ(second->stats().memoryHits, 1u);
   EXPECT_EQ(second->stats().compiles, 0u);
+}
+
+// Entries are keyed by the build-id of the libnomos in memory, not by its
+// file, which an upgrade may replace while a process runs (docs/cache.md).
+TEST_F(DiskCache, EntriesNameTheLoadedBuild) {
+  runLoop(engine());
+  ASSERT_EQ(entries().size(), 1u);
+  std::ifstream in(entries()[0], std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::smatch match;
+  EXPECT_TRUE(std::regex_search(text, match, std::regex("build = build-id [0-9a-f]{16,}\n")))
+      << text.substr(0, 400);
 }
 
 TEST_F(DiskCache, ResultsAndGasIdenticalWithoutCache) {

@@ -17,7 +17,7 @@ using CacheKey = std::array<uint8_t, 32>;
 // Everything that changes the generated code, besides the code itself.
 struct CacheKeyParts {
   std::string nomosVersion;
-  std::string build;       // size and mtime of libnomos (a rebuild misses)
+  std::string build;       // build-id of the loaded libnomos (a rebuild misses)
   std::string llvmVersion;
   std::string triple, cpu, features;
   std::string gasSchedule; // hex BLAKE3 of the schedule, "none" unmetered

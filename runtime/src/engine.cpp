@@ -17,8 +17,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <optional>
 
 #include <dlfcn.h>
+#include <link.h>
 #include <sys/stat.h>
 
 namespace nomos {
@@ -44,16 +47,73 @@ EngineStats Engine::stats() const {
 
 namespace {
 
-// The file holding this code (libnomos), by size and modification time: a
-// rebuilt library may generate other code under the same version.
+// The GNU build-id of the loaded object holding this code (libnomos, or an
+// executable that links it statically), from its notes in memory.
+std::optional<std::string> loadedBuildId() {
+  struct Search {
+    uintptr_t code = reinterpret_cast<uintptr_t>(&loadedBuildId);
+    std::optional<std::string> id;
+  } search;
+  dl_iterate_phdr(
+      [](dl_phdr_info *info, size_t, void *data) -> int {
+        auto &search = *static_cast<Search *>(data);
+        bool holdsCode = false;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &segment = info->dlpi_phdr[i];
+          uintptr_t start = info->dlpi_addr + segment.p_vaddr;
+          holdsCode |= segment.p_type == PT_LOAD && search.code >= start &&
+                       search.code - start < segment.p_memsz;
+        }
+        if (!holdsCode)
+          return 0;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr) &segment = info->dlpi_phdr[i];
+          if (segment.p_type != PT_NOTE)
+            continue;
+          auto *at = reinterpret_cast<const char *>(info->dlpi_addr + segment.p_vaddr);
+          const char *end = at + segment.p_memsz;
+          while (end - at >= static_cast<ptrdiff_t>(sizeof(ElfW(Nhdr)))) {
+            auto *note = reinterpret_cast<const ElfW(Nhdr) *>(at);
+            const char *name = at + sizeof(ElfW(Nhdr));
+            const char *desc = name + ((note->n_namesz + 3) & ~3u);
+            at = desc + ((note->n_descsz + 3) & ~3u);
+            if (note->n_type != NT_GNU_BUILD_ID || note->n_namesz != 4 ||
+                std::memcmp(name, "GNU", 4) != 0 || at > end)
+              continue;
+            static const char digits[] = "0123456789abcdef";
+            std::string id;
+            for (unsigned j = 0; j < note->n_descsz; ++j) {
+              auto byte = static_cast<unsigned char>(desc[j]);
+              id += digits[byte >> 4];
+              id += digits[byte & 15];
+            }
+            search.id = "build-id " + id;
+            return 1;
+          }
+        }
+        return 1;
+      },
+      &search);
+  return search.id;
+}
+
+// The code that is running, once per process: its build-id, else the size
+// and modification time of its file. A rebuilt library may generate other
+// code under the same version; and the file on disk may be replaced while a
+// process runs, which must not then write entries under the new one's name.
 std::string buildIdentity() {
-  Dl_info info;
-  struct stat st;
-  if (!dladdr(reinterpret_cast<void *>(&buildIdentity), &info) ||
-      !info.dli_fname || ::stat(info.dli_fname, &st) != 0)
-    return "unknown";
-  return std::to_string(st.st_size) + "@" + std::to_string(st.st_mtim.tv_sec) +
-         "." + std::to_string(st.st_mtim.tv_nsec);
+  static const std::string identity = [] {
+    if (std::optional<std::string> id = loadedBuildId())
+      return *id;
+    Dl_info info;
+    struct stat st;
+    if (!dladdr(reinterpret_cast<void *>(&buildIdentity), &info) ||
+        !info.dli_fname || ::stat(info.dli_fname, &st) != 0)
+      return std::string("unknown");
+    return std::to_string(st.st_size) + "@" + std::to_string(st.st_mtim.tv_sec) +
+           "." + std::to_string(st.st_mtim.tv_nsec);
+  }();
+  return identity;
 }
 
 Expected<std::string> keyPartsText(const EngineOptions &options) {
