@@ -46,6 +46,15 @@ std::string compareCalls(const CallOutcome &a, const CallOutcome &b) {
   return {};
 }
 
+// A log of one scalar type, as a typed host function; `make` takes the
+// value's bits.
+template <class T, class Bits>
+Extern wrappedLog(std::shared_ptr<std::vector<Value>> logs, Value (*make)(Bits)) {
+  return Extern::wrap([logs = std::move(logs), make](T v) {
+    logs->push_back(make(std::bit_cast<Bits>(v)));
+  });
+}
+
 } // namespace
 
 Engine &reusedEngine(const EngineOptions &options) {
@@ -70,17 +79,13 @@ RunOutcome runExports(Engine &engine, ByteView code, Limits limits) {
     // directly by generated code), v128 a callback: both paths are fuzzed.
     switch (*type) {
     case ValueType::I32:
-      return Extern::wrap([logs](int32_t v) { logs->push_back(Value::i32(v)); });
+      return wrappedLog<int32_t>(logs, Value::i32);
     case ValueType::I64:
-      return Extern::wrap([logs](int64_t v) { logs->push_back(Value::i64(v)); });
+      return wrappedLog<int64_t>(logs, Value::i64);
     case ValueType::F32:
-      return Extern::wrap([logs](float v) {
-        logs->push_back(Value::f32Bits(std::bit_cast<uint32_t>(v)));
-      });
+      return wrappedLog<float>(logs, Value::f32Bits);
     case ValueType::F64:
-      return Extern::wrap([logs](double v) {
-        logs->push_back(Value::f64Bits(std::bit_cast<uint64_t>(v)));
-      });
+      return wrappedLog<double>(logs, Value::f64Bits);
     default:
       break;
     }

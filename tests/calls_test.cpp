@@ -367,6 +367,26 @@ TEST_F(WrappedHostTest, ALinkOfTheWrongTypeIsALinkError) {
   EXPECT_EQ(instance.error().kind, ErrorKind::LinkError);
 }
 
+int64_t answerFromAFunction() { return 77; }
+
+TEST_F(WrappedHostTest, APlainFunctionPointerIsCalledToo) {
+  auto instance = Instance::create(
+      engine_, watModule("host_wrapped"),
+      [](std::string_view, std::string_view name) -> std::optional<Extern> {
+        if (name == "fail")
+          return Extern::wrap(&answerFromAFunction);
+        if (name == "mix")
+          return Extern::wrap(+[](int32_t, int64_t, float, double) { return 0.0; });
+        if (name == "tick")
+          return Extern::wrap(+[](uint32_t) {});
+        return Extern::wrap(+[]() {});
+      });
+  ASSERT_TRUE(instance) << instance.error().toString();
+  auto result = instance->call("call_fail");
+  ASSERT_TRUE(result) << result.error().toString();
+  EXPECT_EQ(*result, std::vector<Value>{Value::i64(77)});
+}
+
 // Gas is the guest's: the same whichever form the host function takes.
 TEST(WrappedHostGasTest, GasIsTheSameAsWithACallback) {
   Engine engine{EngineOptions{.metering = true}};

@@ -53,24 +53,6 @@ template <class T> struct HostResult<Expected<T>> {
   static constexpr bool kExpected = true;
 };
 
-// The signature of a callable: a lambda (mutable or not), a function object
-// or a function pointer.
-template <class F> struct Signature : Signature<decltype(&F::operator())> {};
-template <class R, class... A> struct Signature<R (*)(A...)> {
-  using Result = R;
-  static FunctionType type() {
-    using T = typename HostResult<R>::Type;
-    FunctionType type{{wasmTypeOf<A>()...}, {}};
-    if constexpr (!std::is_void_v<T>)
-      type.results.push_back(wasmTypeOf<T>());
-    return type;
-  }
-};
-template <class C, class R, class... A>
-struct Signature<R (C::*)(A...) const> : Signature<R (*)(A...)> {};
-template <class C, class R, class... A>
-struct Signature<R (C::*)(A...)> : Signature<R (*)(A...)> {};
-
 // What generated code calls: ctx points to a pointer to the callable.
 template <class F, class R, class... A>
 typename HostResult<R>::Type wrappedThunk(void *ctx, A... args) {
@@ -106,29 +88,34 @@ typename HostResult<R>::Type wrappedThunk(void *ctx, A... args) {
     return value;
 }
 
-template <class F, class R, class... A>
-void *thunkOf(R (*)(A...)) {
-  return reinterpret_cast<void *>(&wrappedThunk<F, R, A...>);
-}
-template <class F, class C, class R, class... A>
-void *thunkOf(R (C::*)(A...) const) {
-  return reinterpret_cast<void *>(&wrappedThunk<F, R, A...>);
-}
-template <class F, class C, class R, class... A>
-void *thunkOf(R (C::*)(A...)) {
-  return reinterpret_cast<void *>(&wrappedThunk<F, R, A...>);
-}
+// The signature of a callable: a lambda (mutable or not), a function object
+// or a function pointer.
+template <class F> struct Signature : Signature<decltype(&F::operator())> {};
+template <class R, class... A> struct Signature<R (*)(A...)> {
+  static FunctionType type() {
+    using T = typename HostResult<R>::Type;
+    FunctionType type{{wasmTypeOf<A>()...}, {}};
+    if constexpr (!std::is_void_v<T>)
+      type.results.push_back(wasmTypeOf<T>());
+    return type;
+  }
+  // The thunk generated code calls for a callable of type F.
+  template <class F> static void *thunk() {
+    return reinterpret_cast<void *>(&wrappedThunk<F, R, A...>);
+  }
+};
+template <class C, class R, class... A>
+struct Signature<R (C::*)(A...) const> : Signature<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct Signature<R (C::*)(A...)> : Signature<R (*)(A...)> {};
 
 } // namespace detail
 
 template <class F> Extern Extern::wrap(F fn) {
   using Callable = std::decay_t<F>;
-  void *thunk;
-  if constexpr (std::is_pointer_v<Callable>)
-    thunk = detail::thunkOf<Callable>(Callable{});
-  else
-    thunk = detail::thunkOf<Callable>(&Callable::operator());
-  return detail::nativeFunction(detail::Signature<Callable>::type(), thunk,
+  using Signature = detail::Signature<Callable>;
+  return detail::nativeFunction(Signature::type(),
+                                Signature::template thunk<Callable>(),
                                 std::make_shared<Callable>(std::move(fn)));
 }
 
