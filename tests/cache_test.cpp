@@ -7,6 +7,8 @@
 #include <fstream>
 #include <regex>
 #include <thread>
+#include <dlfcn.h>
+#include <elf.h>
 #include <unistd.h>
 
 namespace nomos::test {
@@ -70,6 +72,40 @@ TEST_F(DiskCache, SecondEngineCompilesNothing) {
   EXPECT_EQ(second->stats().compiles, 0u);
 }
 
+// The GNU build-id note of the ELF file at `path`, in hex, read from the
+// file's program headers (the runtime reads the loaded copy's).
+std::string buildIdOfFile(const char *path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string file((std::istreambuf_iterator<char>(in)), {});
+  if (file.size() < sizeof(Elf64_Ehdr))
+    return {};
+  auto *header = reinterpret_cast<const Elf64_Ehdr *>(file.data());
+  for (unsigned i = 0; i < header->e_phnum; ++i) {
+    size_t at = header->e_phoff + size_t(i) * header->e_phentsize;
+    if (at + sizeof(Elf64_Phdr) > file.size())
+      return {};
+    auto *segment = reinterpret_cast<const Elf64_Phdr *>(file.data() + at);
+    if (segment->p_type != PT_NOTE || segment->p_offset + segment->p_filesz > file.size())
+      continue;
+    for (size_t note = segment->p_offset, end = note + segment->p_filesz;
+         note + sizeof(Elf64_Nhdr) <= end;) {
+      auto *nhdr = reinterpret_cast<const Elf64_Nhdr *>(file.data() + note);
+      size_t desc = note + sizeof(Elf64_Nhdr) + ((nhdr->n_namesz + 3) & ~3u);
+      note = desc + ((nhdr->n_descsz + 3) & ~3u);
+      if (nhdr->n_type != NT_GNU_BUILD_ID || note > end)
+        continue;
+      std::string hex;
+      for (unsigned j = 0; j < nhdr->n_descsz; ++j) {
+        char byte[3];
+        std::snprintf(byte, sizeof byte, "%02x", static_cast<unsigned char>(file[desc + j]));
+        hex += byte;
+      }
+      return hex;
+    }
+  }
+  return {};
+}
+
 // Entries are keyed by the build-id of the libnomos in memory, not by its
 // file, which an upgrade may replace while a process runs (docs/cache.md).
 TEST_F(DiskCache, EntriesNameTheLoadedBuild) {
@@ -78,8 +114,12 @@ TEST_F(DiskCache, EntriesNameTheLoadedBuild) {
   std::ifstream in(entries()[0], std::ios::binary);
   std::string text((std::istreambuf_iterator<char>(in)), {});
   std::smatch match;
-  EXPECT_TRUE(std::regex_search(text, match, std::regex("build = build-id [0-9a-f]{16,}\n")))
+  ASSERT_TRUE(std::regex_search(text, match, std::regex("build = build-id ([0-9a-f]{16,})\n")))
       << text.substr(0, 400);
+  // The library this test runs with (not replaced while it runs) names the same build.
+  Dl_info library;
+  ASSERT_TRUE(dladdr(reinterpret_cast<void *>(&parseValue), &library));
+  EXPECT_EQ(match[1].str(), buildIdOfFile(library.dli_fname)) << library.dli_fname;
 }
 
 TEST_F(DiskCache, ResultsAndGasIdenticalWithoutCache) {
