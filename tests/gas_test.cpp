@@ -187,6 +187,46 @@ TEST(Gas, SameGasAtEveryOptimizationLevel) {
   EXPECT_NE(outcomes[0][16].find("mix: "), std::string::npos);
 }
 
+// Every limit below what a call needs runs out of gas having used exactly the
+// limit, and every limit from it on completes with the same result and gas:
+// wherever the counter runs out (every charge, including those the compiler
+// merges into one check), at -O0 and -O2, counter in a register or not.
+TEST(Gas, EveryLimitBelowTheCostRunsOutOfGasThere) {
+  struct Case {
+    const char *name;
+    std::vector<Value> args;
+  };
+  std::vector<Case> cases = {{"straight", {}},           {"branches", {Value::i32(0)}},
+                             {"loop", {Value::i32(9)}},  {"calls", {}},
+                             {"call_mid", {}},           {"mix", {Value::i32(12)}},
+                             {"fib", {Value::i32(9)}}};
+  for (unsigned opt : {0u, 2u})
+    for (bool inRegister : {true, false}) {
+      VM vm = gasVM(engineWith(opt, inRegister));
+      for (const Case &c : cases) {
+        auto full = vm.call(c.name, c.args, 1'000'000);
+        ASSERT_TRUE(full) << c.name << ": " << full.error().toString();
+        const uint64_t needed = full->gasUsed;
+        ASSERT_LT(needed, 5000u) << c.name;
+        for (uint64_t limit = 0; limit <= needed + 1; ++limit) {
+          auto result = vm.call(c.name, c.args, limit);
+          SCOPED_TRACE(std::string(c.name) + " with " + std::to_string(limit) +
+                       " gas, -O" + std::to_string(opt) +
+                       (inRegister ? "" : ", counter in memory"));
+          if (limit < needed) {
+            ASSERT_FALSE(result);
+            ASSERT_EQ(result.error().kind, ErrorKind::OutOfGas);
+            ASSERT_EQ(vm.lastCallGas().used, limit);
+          } else {
+            ASSERT_TRUE(result) << result.error().toString();
+            ASSERT_EQ(result->results, full->results);
+            ASSERT_EQ(result->gasUsed, needed);
+          }
+        }
+      }
+    }
+}
+
 // A counted loop that LLVM unrolls and vectorizes at -O2 (its gas checks
 // turned into trip-count compares): with gas to spare, exactly enough, one
 // short and running out mid-loop, the same gas, trap and memory (what the

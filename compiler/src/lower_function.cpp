@@ -198,7 +198,8 @@ void FunctionLowering::outOfGasIf(llvm::Value *exhausted) {
                            {vmctx, trapBuilder.getInt32(NOMOS_TRAP_OUT_OF_GAS)});
     trapBuilder.CreateUnreachable();
   }
-  if (lastGasCheck_ && gasCheckRedundant(lastGasCheck_)) {
+  if (std::optional<llvm::Value *> merged = mergedGasCheck()) {
+    exhausted = *merged;
     llvm::BasicBlock *next = lastGasCheck_->getSuccessor(1);
     llvm::BranchInst::Create(next, lastGasCheck_);
     lastGasCheck_->eraseFromParent();
@@ -210,45 +211,70 @@ void FunctionLowering::outOfGasIf(llvm::Value *exhausted) {
   b.SetInsertPoint(cont);
 }
 
-// Whether `check` can go because the check about to be emitted implies it:
-// control went straight from it to here (same block), and in between there
-// were only instructions without effects, stores to locals, and charges
-// (the counter minus a constant: it only went down). Then the earlier check
-// failing implies the later one fails, with nothing observable in between,
-// and OutOfGas uses all the gas either way.
-bool FunctionLowering::gasCheckRedundant(llvm::BranchInst *check) const {
-  if (!m.gasInRegister || !check->getParent() ||
+// What `value` charges if it is chargeGas's new counter with a constant
+// cost: the counter in `slot` minus that constant.
+static std::optional<uint64_t> constantCharge(llvm::Value *value, llvm::Value *slot) {
+  auto *sub = llvm::dyn_cast<llvm::BinaryOperator>(value);
+  auto *from = sub ? llvm::dyn_cast<llvm::LoadInst>(sub->getOperand(0)) : nullptr;
+  auto *cost = sub ? llvm::dyn_cast<llvm::ConstantInt>(sub->getOperand(1)) : nullptr;
+  if (!sub || sub->getOpcode() != llvm::Instruction::Sub || !from ||
+      from->getPointerOperand() != slot || !cost)
+    return std::nullopt;
+  return cost->getZExtValue();
+}
+
+// The check about to be emitted, made to cover the previous one too, when
+// that one can go: control went straight from it to here (same block), and
+// in between there were only instructions without effects, stores to
+// locals, and charges of constants. Nothing observable happens between the
+// two, and OutOfGas uses all the gas either way, so one test of the counter
+// the earlier check saw against everything charged since is enough. (The
+// counter is unsigned: the later check alone would miss an earlier borrow.)
+std::optional<llvm::Value *> FunctionLowering::mergedGasCheck() {
+  llvm::BranchInst *check = lastGasCheck_;
+  if (!check || !m.gasInRegister || !check->getParent() ||
       check->getSuccessor(1) != b.GetInsertBlock())
-    return false;
+    return std::nullopt;
+  auto *earlier = llvm::dyn_cast<llvm::ICmpInst>(check->getCondition());
+  auto *earlierCost = earlier ? llvm::dyn_cast<llvm::ConstantInt>(earlier->getOperand(1))
+                              : nullptr;
+  if (!earlierCost || earlier->getPredicate() != llvm::CmpInst::ICMP_ULT)
+    return std::nullopt;
+  uint64_t charged = earlierCost->getZExtValue();
   for (llvm::Instruction &inst : *b.GetInsertBlock()) {
     if (auto *store = llvm::dyn_cast<llvm::StoreInst>(&inst)) {
       llvm::Value *target = store->getPointerOperand();
       if (target == gasSlot_) {
-        auto *sub = llvm::dyn_cast<llvm::BinaryOperator>(store->getValueOperand());
-        auto *from = sub ? llvm::dyn_cast<llvm::LoadInst>(sub->getOperand(0)) : nullptr;
-        if (!sub || sub->getOpcode() != llvm::Instruction::Sub || !from ||
-            from->getPointerOperand() != gasSlot_ ||
-            !llvm::isa<llvm::ConstantInt>(sub->getOperand(1)) ||
-            llvm::cast<llvm::ConstantInt>(sub->getOperand(1))->isNegative())
-          return false;
+        std::optional<uint64_t> cost = constantCharge(store->getValueOperand(), gasSlot_);
+        if (!cost || __builtin_add_overflow(charged, *cost, &charged))
+          return std::nullopt;
         continue;
       }
       if (llvm::isa<llvm::AllocaInst>(target) && !store->isVolatile())
         continue; // a local
-      return false;
+      return std::nullopt;
     }
     if (inst.mayHaveSideEffects() || inst.isTerminator())
-      return false;
+      return std::nullopt;
   }
-  return true;
+  return b.CreateICmpULT(earlier->getOperand(0), b.getInt64(charged));
+}
+
+// counter = gas - cost; out of gas when that borrows. The counter is never
+// negative, so this is the same test as "gas - cost < 0", but in the
+// unsigned form CodeGenPrepare fuses the compare with the subtract
+// (usub.with.overflow: one `sub` whose carry the branch tests) after the
+// loop passes have run; the signed form left a compare of the old value and
+// a separate subtract in every loop. (Emitting the intrinsic here instead
+// makes SCEV rebuild the counter as an add beside it: two subtracts.)
+void FunctionLowering::chargeGas(llvm::Value *gas, llvm::Value *cost) {
+  b.CreateStore(b.CreateSub(gas, cost, "gas"), gasSlot_);
+  outOfGasIf(b.CreateICmpULT(gas, cost));
 }
 
 void FunctionLowering::emitCharge(uint64_t cost) {
   gasRemaining_ = cost;
-  llvm::Value *gas =
-      b.CreateSub(b.CreateLoad(b.getInt64Ty(), gasSlot_), b.getInt64(cost), "gas");
-  b.CreateStore(gas, gasSlot_);
-  outOfGasIf(b.CreateICmpSLT(gas, b.getInt64(0)));
+  chargeGas(b.CreateLoad(b.getInt64Ty(), gasSlot_), b.getInt64(cost));
 }
 
 void FunctionLowering::chargeDynamic(llvm::Value *count, uint64_t perUnit) {
@@ -256,9 +282,7 @@ void FunctionLowering::chargeDynamic(llvm::Value *count, uint64_t perUnit) {
     return;
   auto *i64 = b.getInt64Ty();
   llvm::Value *cost = b.CreateMul(b.CreateZExt(count, i64), b.getInt64(perUnit));
-  llvm::Value *gas = b.CreateSub(b.CreateLoad(i64, gasSlot_), cost);
-  b.CreateStore(gas, gasSlot_);
-  outOfGasIf(b.CreateICmpSLT(gas, b.getInt64(0)));
+  chargeGas(b.CreateLoad(i64, gasSlot_), cost);
 }
 
 // A grow pays per page (element) it added: nothing when it failed (-1).
@@ -305,10 +329,9 @@ void FunctionLowering::gasAfterCall(uint64_t refund) {
 
 void FunctionLowering::chargeAfterCall(llvm::Value *gasLeft, uint64_t refund) {
   if (refund)
-    gasLeft = b.CreateSub(gasLeft, b.getInt64(refund));
-  b.CreateStore(gasLeft, gasSlot_);
-  if (refund)
-    outOfGasIf(b.CreateICmpSLT(gasLeft, b.getInt64(0)));
+    chargeGas(gasLeft, b.getInt64(refund));
+  else
+    b.CreateStore(gasLeft, gasSlot_);
 }
 
 // A block, loop or if inside a metered block: what follows it in that
@@ -328,10 +351,7 @@ void FunctionLowering::leaveConstruct(uint64_t refund) {
   gasRemaining_ = refund;
   if (!refund)
     return;
-  llvm::Value *gas = b.CreateSub(b.CreateLoad(b.getInt64Ty(), gasSlot_),
-                                 b.getInt64(refund));
-  b.CreateStore(gas, gasSlot_);
-  outOfGasIf(b.CreateICmpSLT(gas, b.getInt64(0)));
+  chargeGas(b.CreateLoad(b.getInt64Ty(), gasSlot_), b.getInt64(refund));
 }
 
 void FunctionLowering::refundOnEdge(uint64_t refund) {

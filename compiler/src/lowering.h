@@ -247,14 +247,14 @@ private:
   BinaryenExpressionRef current_ = nullptr;
   bool isCharge(BinaryenExpressionRef expr, uint64_t &cost) const;
   void emitCharge(uint64_t cost);
+  void chargeGas(llvm::Value *gas, llvm::Value *cost);
   uint64_t gasRefund() const;
   void writeBackGas(uint64_t refund, llvm::IRBuilder<> &builder);
   void outOfGasIf(llvm::Value *exhausted);
   // The last out-of-gas check; a later one in the same block, with only
-  // charges and instructions without effects in between, makes it
-  // redundant (gas only went down, and OutOfGas uses all of it anyway).
+  // charges and instructions without effects in between, takes it over.
   llvm::BranchInst *lastGasCheck_ = nullptr;
-  bool gasCheckRedundant(llvm::BranchInst *check) const;
+  std::optional<llvm::Value *> mergedGasCheck();
   uint64_t enterConstruct();
   void leaveConstruct(uint64_t refund);
   void refundOnEdge(uint64_t refund);
