@@ -142,6 +142,15 @@ TEST_P(Floats, SignOperationsKeepNaNPayloads) {
   EXPECT_EQ(bits("f64.abs", {f64(-0.0)}), 0u);
 }
 
+// LLVM 19 crashed compiling this module at -O2 (min/max of a min/max and a
+// copysign of the same operands): the whole suite would die here.
+TEST_P(Floats, MinMaxBesideCopySignOfTheSameOperands) {
+  EXPECT_EQ(bits("min_of_copysign", {f64(1.5), f64(-2.0)}), bits64(-2.0));
+  EXPECT_EQ(bits("min_of_copysign", {f64(-0.0), f64(0.0)}), kNegZero64);
+  EXPECT_EQ(bits("max_of_copysign32", {f32(-3.0f), f32(2.0f)}), bits32(3.0f));
+  EXPECT_EQ(bits("max_of_copysign32", {f32b(kSNaN32), f32(1.0f)}), kNaN32);
+}
+
 TEST_P(Floats, ArithmeticNaNsAreCanonical) {
   // x86 itself produces the negative "default NaN" 0xffc00000 for 0/0.
   EXPECT_EQ(bits("f32.div", {f32(0.0f), f32(0.0f)}), kNaN32);

@@ -272,6 +272,20 @@ OpResult FunctionLowering::emitFloatUnary(BinaryenOp op, llvm::Value *value) {
   }
 }
 
+// `magnitude` with the sign bit of `sign`, through the integers of their width.
+static llvm::Value *copySignBits(llvm::IRBuilder<> &b, llvm::Value *magnitude,
+                                 llvm::Value *sign) {
+  llvm::Type *type = magnitude->getType();
+  unsigned bits = type->getPrimitiveSizeInBits();
+  llvm::Type *intType = b.getIntNTy(bits);
+  llvm::APInt signBit = llvm::APInt::getSignMask(bits);
+  llvm::Value *kept = b.CreateAnd(b.CreateBitCast(magnitude, intType),
+                                  llvm::ConstantInt::get(intType, ~signBit));
+  llvm::Value *taken = b.CreateAnd(b.CreateBitCast(sign, intType),
+                                   llvm::ConstantInt::get(intType, signBit));
+  return b.CreateBitCast(b.CreateOr(kept, taken), type);
+}
+
 OpResult FunctionLowering::emitFloatBinary(BinaryenOp op, llvm::Value *lhs,
                                            llvm::Value *rhs) {
   auto found = floatBinaryOps().find(op);
@@ -293,9 +307,12 @@ OpResult FunctionLowering::emitFloatBinary(BinaryenOp op, llvm::Value *lhs,
   case FOp::Max:
     return canonicalizeNaN(
         b.CreateBinaryIntrinsic(llvm::Intrinsic::maximum, lhs, rhs));
-  // A sign-bit operation: keeps the payload of a NaN.
+  // A sign-bit operation: keeps the payload of a NaN. Written as bit
+  // operations (the same and/or the backend makes of llvm.copysign): LLVM
+  // 19's simplifier crashes on min/max(min/max(x, y), copysign(x, y))
+  // (llvm-project#173705, fixed after 19), and a guest can write that.
   case FOp::CopySign:
-    return b.CreateBinaryIntrinsic(llvm::Intrinsic::copysign, lhs, rhs);
+    return copySignBits(b, lhs, rhs);
   // Ordered comparisons are false on NaN; ne is true on NaN (unordered).
   case FOp::Eq: return compare(llvm::CmpInst::FCMP_OEQ);
   case FOp::Ne: return compare(llvm::CmpInst::FCMP_UNE);

@@ -190,4 +190,13 @@
   (func $chain_trunc_sat64 (export "chain_trunc_sat64") (param f64 f64) (result i64)
     (i64.trunc_sat_f64_u (f64.mul (f64.add (local.get 0) (local.get 1))
                                   (local.get 1))))
+
+  ;; min/max of a min/max and a copysign of the same operands: LLVM 19's
+  ;; simplifier crashed on it at -O2 (found by fuzz_run, docs/fuzzing.md)
+  (func (export "min_of_copysign") (param f64 f64) (result f64)
+    (f64.min (f64.min (local.get 0) (local.get 1))
+             (f64.copysign (local.get 0) (local.get 1))))
+  (func (export "max_of_copysign32") (param f32 f32) (result f32)
+    (f32.max (f32.max (local.get 0) (local.get 1))
+             (f32.copysign (local.get 0) (local.get 1))))
 )
