@@ -32,6 +32,12 @@ uint64_t gasOf(VM &vm, std::string_view name, std::vector<Value> args = {},
   return vm.lastCallGas().used;
 }
 
+// An export of gas.wat and its arguments.
+struct Case {
+  const char *name;
+  std::vector<Value> args;
+};
+
 } // namespace
 
 TEST(Gas, StraightLine) {
@@ -152,10 +158,6 @@ TEST(Gas, InfiniteRecursionExhaustsTheStackAndTheVMGoesOn) {
 // Every program above, at every optimization level, with and without the
 // counter kept in a register: the same results, traps and gas.
 TEST(Gas, SameGasAtEveryOptimizationLevel) {
-  struct Case {
-    const char *name;
-    std::vector<Value> args;
-  };
   std::vector<Case> cases = {
       {"straight", {}},           {"branches", {Value::i32(0)}},
       {"branches", {Value::i32(1)}}, {"loop", {Value::i32(77)}},
@@ -192,10 +194,6 @@ TEST(Gas, SameGasAtEveryOptimizationLevel) {
 // wherever the counter runs out (every charge, including those the compiler
 // merges into one check), at -O0 and -O2, counter in a register or not.
 TEST(Gas, EveryLimitBelowTheCostRunsOutOfGasThere) {
-  struct Case {
-    const char *name;
-    std::vector<Value> args;
-  };
   std::vector<Case> cases = {{"straight", {}},           {"branches", {Value::i32(0)}},
                              {"loop", {Value::i32(9)}},  {"calls", {}},
                              {"call_mid", {}},           {"mix", {Value::i32(12)}},
