@@ -464,5 +464,88 @@ TEST_F(WrappedHostTest, CallsAllocateNothing) {
   EXPECT_EQ(ticks_, 11000u);
 }
 
+
+// A host function imported by one instance and reached from another (its
+// export, a shared table, or a function of its importer), calling back into
+// the second: the nested call's gas is the outer call's, whatever the path.
+class ReenterAcrossInstancesTest
+    : public ::testing::TestWithParam<std::tuple<bool, const char *>> {
+protected:
+  struct Run {
+    Expected<std::vector<Value>> result;
+    GasReport gas;
+  };
+
+  // Calls `entry` of the second instance; the host calls burn when `nested`.
+  Run run(bool nested, const char *entry, uint64_t gas = Limits{}.gas) {
+    std::optional<Function> burn;
+    auto reenter = [&]() -> Expected<void> {
+      return nested ? burn->call({}, {}) : Expected<void>{};
+    };
+    Extern host =
+        std::get<0>(GetParam())
+            ? Extern::wrap(reenter)
+            : Extern::function(FunctionType{},
+                               [&](std::span<const Value>, std::span<Value>) {
+                                 return reenter();
+                               });
+    auto exporter = Instance::create(
+        engine_, watModule("host_reexport"),
+        [&](std::string_view, std::string_view) { return host; });
+    if (!exporter)
+      throw std::runtime_error(exporter.error().toString());
+    auto caller = Instance::create(
+        engine_, watModule("host_reenter_other"),
+        [&](std::string_view, std::string_view name) {
+          return exporter->exported(name);
+        },
+        Limits{.gas = gas});
+    if (!caller)
+      throw std::runtime_error(caller.error().toString());
+    burn.emplace(*caller->function("burn"));
+    Run outcome{caller->call(entry), caller->lastCallGas()};
+    if (nested) { // burn from the host, for the figure it adds
+      EXPECT_TRUE(caller->call("burn"));
+      burnGas_ = caller->lastCallGas().used;
+    }
+    return outcome;
+  }
+
+  Engine engine_{EngineOptions{.metering = true}};
+  uint64_t burnGas_ = 0;
+};
+
+TEST_P(ReenterAcrossInstancesTest, TheNestedCallsGasIsTheOuterCalls) {
+  const char *entry = std::get<1>(GetParam());
+  Run alone = run(false, entry);
+  Run nested = run(true, entry);
+  ASSERT_TRUE(alone.result) << alone.result.error().toString();
+  ASSERT_TRUE(nested.result) << nested.result.error().toString();
+  EXPECT_GT(burnGas_, 10u); // burn's loop ran 10 times
+  EXPECT_EQ(nested.gas.used, alone.gas.used + burnGas_);
+}
+
+TEST_P(ReenterAcrossInstancesTest, TheNestedCallRunsOutOfTheOuterCallsGas) {
+  const char *entry = std::get<1>(GetParam());
+  uint64_t needed = run(true, entry).gas.used;
+  Run enough = run(true, entry, needed);
+  ASSERT_TRUE(enough.result) << enough.result.error().toString();
+  EXPECT_EQ(enough.gas.left, 0u);
+  Run short_ = run(true, entry, needed - 1);
+  ASSERT_FALSE(short_.result);
+  EXPECT_EQ(short_.result.error().kind, ErrorKind::OutOfGas);
+  EXPECT_EQ(short_.gas.used, needed - 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    , ReenterAcrossInstancesTest,
+    ::testing::Combine(::testing::Bool(),
+                       ::testing::Values("direct", "through_function",
+                                         "through_table")),
+    [](const auto &info) {
+      return std::string(std::get<0>(info.param) ? "Wrapped_" : "Callback_") +
+             std::get<1>(info.param);
+    });
+
 } // namespace
 } // namespace nomos

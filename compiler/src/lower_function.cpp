@@ -179,13 +179,12 @@ uint64_t FunctionLowering::gasRefund() const {
 
 void FunctionLowering::writeBackGas(uint64_t refund, llvm::IRBuilder<> &builder) {
   if (!m.gasInRegister && refund == 0)
-    return; // the counter already lives in vmctx
+    return; // the counter already lives in the call's cell
   auto *i64 = builder.getInt64Ty();
   llvm::Value *gas = builder.CreateLoad(i64, gasSlot_);
   if (refund)
     gas = builder.CreateAdd(gas, builder.getInt64(refund));
-  builder.CreateStore(gas, builder.CreateStructGEP(m.vmContextType, vmctx,
-                                                   rt::kGasLeft));
+  builder.CreateStore(gas, gasCell_);
 }
 
 void FunctionLowering::outOfGasIf(llvm::Value *exhausted) {
@@ -323,8 +322,7 @@ uint64_t FunctionLowering::gasBeforeCall() {
 void FunctionLowering::gasAfterCall(uint64_t refund) {
   if (!m.metered || (!m.gasInRegister && refund == 0))
     return;
-  chargeAfterCall(runtimeLoad(b.getInt64Ty(), contextFieldPointer(rt::kGasLeft)),
-                  refund);
+  chargeAfterCall(runtimeLoad(b.getInt64Ty(), gasCell_), refund);
 }
 
 void FunctionLowering::chargeAfterCall(llvm::Value *gasLeft, uint64_t refund) {
@@ -402,17 +400,18 @@ Expected<void> FunctionLowering::run() {
     localTypes_.push_back(*type);
   }
 
-  // The gas counter: a local, loaded from vmctx at entry (mem2reg keeps it
-  // in a register), or vmctx's field itself.
+  // The gas counter: a local, loaded from the call's cell at entry (mem2reg
+  // keeps it in a register), or the cell itself. The cell stays the same
+  // while this function runs.
   if (m.metered) {
-    llvm::Value *field = contextFieldPointer(rt::kGasLeft);
+    gasCell_ = loadContextField(rt::kGas, llvm::PointerType::getUnqual(m.ctx));
     if (m.gasInRegister) {
       gasSlot_ = entryAlloca(b.getInt64Ty(), "gas.slot");
       b.CreateStore(gasArgument ? static_cast<llvm::Value *>(llvmFunction_->getArg(1))
-                                : b.CreateLoad(b.getInt64Ty(), field),
+                                : runtimeLoad(b.getInt64Ty(), gasCell_),
                     gasSlot_);
     } else {
-      gasSlot_ = field;
+      gasSlot_ = gasCell_;
     }
   }
 

@@ -176,18 +176,18 @@ Expected<void> ModuleLowering::declareFunctions() {
                                           "w.g." + std::string(name), *module);
       body->addFnAttr(llvm::Attribute::NoUnwind);
       gasBodies[i] = body;
-      // The wrapper: the counter from vmctx.
+      // The wrapper: the counter from vmctx's gas.
       llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", llvmFn));
       llvm::SmallVector<llvm::Value *, 8> args{llvmFn->getArg(0)};
-      args.push_back(builder.CreateLoad(
-          builder.getInt64Ty(),
-          builder.CreateStructGEP(vmContextType, llvmFn->getArg(0), rt::kGasLeft)));
+      llvm::Value *gasCell = builder.CreateLoad(
+          llvm::PointerType::getUnqual(ctx),
+          builder.CreateStructGEP(vmContextType, llvmFn->getArg(0), rt::kGas));
+      args.push_back(builder.CreateLoad(builder.getInt64Ty(), gasCell));
       for (unsigned p = 1; p < llvmFn->arg_size(); ++p)
         args.push_back(llvmFn->getArg(p));
       llvm::Value *returned = builder.CreateCall(body, args);
       auto [result, gas] = splitGasBodyResult(builder, returned);
-      builder.CreateStore(gas, builder.CreateStructGEP(vmContextType, llvmFn->getArg(0),
-                                                       rt::kGasLeft));
+      builder.CreateStore(gas, gasCell);
       if (result)
         builder.CreateRet(result);
       else
@@ -224,15 +224,21 @@ ModuleLowering::splitGasBodyResult(llvm::IRBuilder<> &builder,
           builder.CreateExtractValue(returned, 1)};
 }
 
-// A callee in another instance runs on this thread's stack: give it our
-// stack limit (its context may last have run on another thread).
-void ModuleLowering::copyStackLimit(llvm::IRBuilder<> &builder,
-                                    llvm::Value *vmctx, llvm::Value *calleeCtx) {
-  llvm::Value *limit = builder.CreateLoad(
-      builder.getInt64Ty(),
-      builder.CreateStructGEP(vmContextType, vmctx, rt::kStackLimit));
-  builder.CreateStore(
-      limit, builder.CreateStructGEP(vmContextType, calleeCtx, rt::kStackLimit));
+void ModuleLowering::passCallState(llvm::IRBuilder<> &builder,
+                                   llvm::Value *vmctx, llvm::Value *calleeCtx) {
+  auto pass = [&](llvm::Type *type, rt::VMContextField field) {
+    llvm::Value *value = builder.CreateLoad(
+        type, builder.CreateStructGEP(vmContextType, vmctx, field));
+    builder.CreateStore(value,
+                        builder.CreateStructGEP(vmContextType, calleeCtx, field));
+  };
+  // The call-depth and gas limits hold across instances, and the callee runs
+  // on this thread's stack (its context may last have run on another). The
+  // gas pointer passes even when unmetered: a metered callee (from another
+  // engine) would find a stale one.
+  pass(builder.getInt32Ty(), rt::kCallDepth);
+  pass(builder.getInt64Ty(), rt::kStackLimit);
+  pass(llvm::PointerType::getUnqual(ctx), rt::kGas);
 }
 
 llvm::Value *ModuleLowering::emitCall(llvm::IRBuilder<> &builder,
@@ -253,28 +259,9 @@ llvm::Value *ModuleLowering::emitCall(llvm::IRBuilder<> &builder,
       builder.CreateLoad(ptr, builder.CreateStructGEP(importSlotType, slot, 0));
   llvm::Value *calleeCtx =
       builder.CreateLoad(ptr, builder.CreateStructGEP(importSlotType, slot, 1));
-  // The callee may be another instance: it continues this instance's frame
-  // count, so the call-depth limit holds across instances.
-  auto *i32 = builder.getInt32Ty();
-  llvm::Value *depth = builder.CreateLoad(
-      i32, builder.CreateStructGEP(vmContextType, vmctx, rt::kCallDepth));
-  builder.CreateStore(
-      depth, builder.CreateStructGEP(vmContextType, calleeCtx, rt::kCallDepth));
-  copyStackLimit(builder, vmctx, calleeCtx);
+  passCallState(builder, vmctx, calleeCtx);
   callArgs[0] = calleeCtx;
-  if (!metered)
-    return builder.CreateCall(functionTypes[index], fn, callArgs);
-  // So does its gas (the caller stored its counter in vmctx before the
-  // call): copied in, and back after the call.
-  auto *i64 = builder.getInt64Ty();
-  llvm::Value *gasField =
-      builder.CreateStructGEP(vmContextType, vmctx, rt::kGasLeft);
-  llvm::Value *calleeGas =
-      builder.CreateStructGEP(vmContextType, calleeCtx, rt::kGasLeft);
-  builder.CreateStore(builder.CreateLoad(i64, gasField), calleeGas);
-  llvm::Value *result = builder.CreateCall(functionTypes[index], fn, callArgs);
-  builder.CreateStore(builder.CreateLoad(i64, calleeGas), gasField);
-  return result;
+  return builder.CreateCall(functionTypes[index], fn, callArgs);
 }
 
 // void nomos_invoke_N(VMContext *ctx, ValueSlot *slots): arguments are read

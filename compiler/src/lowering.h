@@ -81,8 +81,10 @@ public:
   std::pair<llvm::Value *, llvm::Value *>
   splitGasBodyResult(llvm::IRBuilder<> &builder, llvm::Value *returned) const;
 
-  void copyStackLimit(llvm::IRBuilder<> &builder, llvm::Value *vmctx,
-                      llvm::Value *calleeCtx);
+  // A callee in another context (another instance, a host function) goes on
+  // with its caller's frame count, stack limit and gas counter.
+  void passCallState(llvm::IRBuilder<> &builder, llvm::Value *vmctx,
+                     llvm::Value *calleeCtx);
   // Emits a call of wasm function `index` (defined or imported).
   llvm::Value *emitCall(llvm::IRBuilder<> &builder, llvm::Value *vmctx,
                         uint32_t index, llvm::ArrayRef<llvm::Value *> args);
@@ -237,10 +239,11 @@ private:
   llvm::AllocaInst *returnSlot_ = nullptr;
   llvm::DenseMap<unsigned, llvm::BasicBlock *> trapBlocks_;
   unsigned depth_ = 0;
-  // Gas: the counter's slot (an alloca, or vmctx's field when
-  // gasInRegister is off), what the current metered block has charged but
-  // not yet run, and the expression being lowered (its own cost is part of
-  // what ran when it traps).
+  // Gas: the call's counter (vmctx->gas, loaded at entry), the counter's
+  // slot (an alloca, or that cell when gasInRegister is off), what the
+  // current metered block has charged but not yet run, and the expression
+  // being lowered (its own cost is part of what ran when it traps).
+  llvm::Value *gasCell_ = nullptr;
   llvm::Value *gasSlot_ = nullptr;
   llvm::Value *memoryBase_ = nullptr; // guard pages: loaded at entry
   uint64_t gasRemaining_ = 0;

@@ -166,25 +166,14 @@ OpResult FunctionLowering::emitCallIndirect(BinaryenExpressionRef expr) {
     llvm::Value *fn = b.CreateLoad(ptr, b.CreateStructGEP(m.funcRefType, ref, 0));
     llvm::Value *calleeCtx =
         b.CreateLoad(ptr, b.CreateStructGEP(m.funcRefType, ref, 1));
-    // The callee may belong to another instance: it continues our count.
-    b.CreateStore(loadContextField(rt::kCallDepth, i32),
-                  b.CreateStructGEP(m.vmContextType, calleeCtx, rt::kCallDepth));
-    m.copyStackLimit(b, vmctx, calleeCtx);
+    // The callee may belong to another instance: it goes on with our
+    // frame count, stack limit and gas.
+    m.passCallState(b, vmctx, calleeCtx);
     llvm::SmallVector<llvm::Value *, 8> args{calleeCtx};
     args.append(v.begin(), v.end() - 1);
-    // Metered: the callee (maybe another instance) continues our gas.
     uint64_t gasRest = gasBeforeCall();
-    llvm::Value *gasField = nullptr, *calleeGas = nullptr;
-    if (m.metered) {
-      gasField = contextFieldPointer(rt::kGasLeft);
-      calleeGas = b.CreateStructGEP(m.vmContextType, calleeCtx, rt::kGasLeft);
-      b.CreateStore(b.CreateLoad(b.getInt64Ty(), gasField), calleeGas);
-    }
     llvm::Value *result = b.CreateCall(*signature, fn, args);
-    if (m.metered) {
-      b.CreateStore(b.CreateLoad(b.getInt64Ty(), calleeGas), gasField);
-      gasAfterCall(gasRest);
-    }
+    gasAfterCall(gasRest);
     return result->getType()->isVoidTy() ? nullptr : result;
   });
 }

@@ -22,8 +22,8 @@ constexpr size_t kMaxAbortMessage = 4096;
 
 // Gas (docs/metering.md): each host call pays the schedule's hostCall when it
 // starts, and hostCallPerByte for every byte it reads from or writes to
-// guest memory or the store. Generated code stored its counter in vmctx
-// before the call and reloads it after. Unmetered modules pay nothing.
+// guest memory or the store. Generated code stored its counter in the call's
+// (vmctx->gas) before the call and reloads it after. Unmetered modules pay nothing.
 [[gnu::noinline]] Expected<void> outOfGas(int64_t &left) {
   left = 0;
   return tl::unexpected(trapError(NOMOS_TRAP_OUT_OF_GAS));
@@ -33,7 +33,7 @@ constexpr size_t kMaxAbortMessage = 4096;
 inline Expected<void> chargeGas(ModuleInstance &instance, uint64_t amount) {
   if (!instance.module().gas() || amount == 0)
     return {};
-  int64_t &left = instance.context().gasLeft;
+  int64_t &left = *instance.context().gas;
   if (left < 0 || uint64_t(left) < amount)
     return outOfGas(left);
   left -= static_cast<int64_t>(amount);
@@ -306,7 +306,7 @@ int32_t host_child_call(VMContext *ctx, int32_t handle, int32_t name,
                           call.logs, {}};
     // The child's limit is what its handle has left, capped by what this
     // program has left; what it burns is charged here (and to the handle).
-    int64_t &parentGas = in.context().gasLeft;
+    int64_t &parentGas = *in.context().gas;
     int64_t childLimit =
         in.module().gas() ? std::max<int64_t>(0, std::min(child->gas, parentGas))
                           : gasCounter(call.limits.gas);
@@ -410,7 +410,7 @@ void host_log(VMContext *ctx, int32_t message, int32_t length) {
 
 int64_t host_gas_left(VMContext *ctx) {
   return hostCall(ctx, [&](ModuleInstance &in) -> Expected<int64_t> {
-    return in.module().gas() ? in.context().gasLeft : 0;
+    return in.module().gas() ? *in.context().gas : 0;
   });
 }
 

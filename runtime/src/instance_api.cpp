@@ -149,7 +149,7 @@ Expected<std::vector<Value>> Instance::call(std::string_view name,
 
 GasReport Instance::lastCallGas() const {
   uint64_t limit = gasCounter(state_->limits().gas);
-  uint64_t left = uint64_t(std::max<int64_t>(state_->context().gasLeft, 0));
+  uint64_t left = uint64_t(std::max<int64_t>(state_->gasLeftByLastCall(), 0));
   return {limit, limit - left, left};
 }
 

@@ -34,8 +34,8 @@ namespace {
 struct TrapState {
   jmp_buf *target = nullptr;
   std::optional<Error> pending;
-  std::optional<int64_t> gasLeft; // where generated code trapped
-  uintptr_t stackLimit = 0;       // threadStackLimit(), once computed
+  int64_t *gas = nullptr;   // the innermost invoke's gas counter
+  uintptr_t stackLimit = 0; // threadStackLimit(), once computed
 };
 // Built with -ftls-model=initial-exec (runtime/CMakeLists.txt): one
 // %fs-relative access instead of a call to __tls_get_addr per access (a
@@ -63,8 +63,6 @@ Error trapError(nomos_trap code) {
 }
 
 void setTrap(Error error) { trapState.pending = std::move(error); }
-
-void setTrapGas(int64_t gasLeft) { trapState.gasLeft = gasLeft; }
 
 bool inGuestCall() { return trapState.target != nullptr; }
 
@@ -130,64 +128,49 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
   TrapState &traps = trapState; // one thread-local lookup per call
   rt::InvokeThunk thunk = module_->thunk(functionIndex);
   jmp_buf landing;
-  // Read again after longjmp: volatile, so they are not kept in registers
+  // Read after longjmp: volatile, so they are not kept in registers
   // that setjmp/longjmp do not preserve.
   jmp_buf *volatile outer = traps.target;
+  int64_t *volatile outerGas = traps.gas;
   // A call from the host starts from this instance's base depth; a nested
   // one (a host function calling back in) continues the count.
   if (!outer) {
     context_.callDepth = call_ ? call_->callDepth : 0;
     // The Instance API: each call from the host gets the limit's gas.
     if (!call_)
-      context_.gasLeft = gasCounter(limits_.gas);
+      gas_ = gasCounter(limits_.gas);
   }
+  // Whose gas: a VM program's call's (a child's is its own); else, nested,
+  // the enclosing invoke's, wherever the host function that called back in
+  // was reached from; else this instance's. Every context the call reaches
+  // gets the pointer from its caller (passCallState in the compiler).
+  int64_t *volatile gas = call_ ? &call_->gasLeft : outer ? outerGas : &gas_;
+  context_.gas = gas;
+  traps.gas = gas;
   volatile uint32_t depth = context_.callDepth;
   if (!traps.stackLimit)
     traps.stackLimit = threadStackLimit();
   context_.stackLimit = traps.stackLimit;
   traps.target = &landing;
-  traps.gasLeft.reset();
   if (setjmp(landing) == 0) {
     thunk(&context_, slots);
     traps.target = outer;
-    if (outer)
-      shareGasWithWrappedCallers();
-    if (call_)
-      call_->gasLeft = context_.gasLeft;
+    traps.gas = outerGas;
     return {};
   }
   traps.target = outer;
+  traps.gas = outerGas;
   context_.callDepth = depth;
   Error error = std::move(*traps.pending);
   traps.pending.reset();
-  // Gas is exact after a trap (docs/metering.md); out of gas uses it all,
-  // and so does a memory access out of bounds: with guard pages the fault
-  // comes where the counter is in a register, and gas must not depend on
-  // the memory strategy.
-  if (traps.gasLeft)
-    context_.gasLeft = *traps.gasLeft;
-  traps.gasLeft.reset();
+  // Gas is exact after a trap (docs/metering.md): generated code stored its
+  // counter before trapping. Out of gas uses it all, and so does a memory
+  // access out of bounds: with guard pages the fault comes where the counter
+  // is in a register, and gas must not depend on the memory strategy.
   if (error.kind == ErrorKind::OutOfGas ||
-      error.kind == ErrorKind::MemoryOutOfBounds || context_.gasLeft < 0)
-    context_.gasLeft = 0;
-  if (outer)
-    shareGasWithWrappedCallers();
-  if (call_)
-    call_->gasLeft = context_.gasLeft;
+      error.kind == ErrorKind::MemoryOutOfBounds || *gas < 0)
+    *gas = 0;
   return tl::unexpected(std::move(error));
-}
-
-// A call from a host function back into this instance (nested in a guest
-// call) used gas from context_. A guest that called the host through a
-// callback reloads its counter from context_ when the host returns; one that
-// called a wrapped function reloads it from that function's context, which
-// must then see the same (otherwise the nested call would be free).
-void ModuleInstance::shareGasWithWrappedCallers() {
-  if (!hostContexts_)
-    return;
-  for (size_t i = 0; i < module_->info().imports.size(); ++i)
-    if (hostContexts_[i].instance)
-      hostContexts_[i].gasLeft = context_.gasLeft;
 }
 
 // ---- linking ---------------------------------------------------------------
@@ -456,7 +439,8 @@ void ModuleInstance::finishContext() {
   context_.callDepth = call_ ? call_->callDepth : 0;
   context_.maxCallDepth = limits_.callDepth;
   context_.instance = this;
-  context_.gasLeft = call_ ? call_->gasLeft : gasCounter(limits_.gas);
+  gas_ = gasCounter(limits_.gas);
+  context_.gas = call_ ? &call_->gasLeft : &gas_;
 }
 
 // Active segments are written in order, elements first; the first that does

@@ -96,6 +96,8 @@ public:
   const Module &module() const { return *module_; }
   CallContext &call() { return *call_; }
   rt::VMContext &context() { return context_; }
+  // What the last call from the host left of its gas (the Instance API).
+  int64_t gasLeftByLastCall() const { return gas_; }
   const Limits &limits() const { return limits_; }
 
   // Guest memory [offset, offset + length), or null when out of bounds.
@@ -131,7 +133,6 @@ private:
   Expected<void> runThunk(uint32_t functionIndex, rt::ValueSlot *slots);
   // BadArguments unless `args` match the parameters and `resultCount` the
   // results.
-  void shareGasWithWrappedCallers();
   Expected<void> checkArguments(uint32_t functionIndex,
                                 std::span<const Value> args,
                                 size_t resultCount) const;
@@ -158,6 +159,9 @@ private:
   std::vector<bool> droppedElems_;
   std::vector<bool> droppedData_;
   rt::VMContext context_{};
+  // Gas left to the last call from the host (the Instance API; a VM's
+  // program uses its CallContext's, a nested call its caller's).
+  int64_t gas_ = 0;
 };
 
 // Binds a module's imports with `resolve`, checking kinds and types as the
@@ -180,9 +184,6 @@ void setTrap(Error error);
 // built without frame pointers may break the chain between).
 [[noreturn]] void unwindTrapFrom(const void *fp);
 [[noreturn]] void trap(nomos_trap code);
-// The gas left where generated code trapped (its vmctx may belong to another
-// instance than the invoke that catches the trap).
-void setTrapGas(int64_t gasLeft);
 // Whether this thread is inside an invoke (guest code, or a host function
 // it called). Async-signal-safe once the thread has made a call.
 bool inGuestCall();

@@ -32,8 +32,7 @@ nomos::TableData &tableOf(VMContext *ctx, int32_t table) {
 }
 } // namespace
 
-void nomos_rt_trap(VMContext *ctx, int32_t code) {
-  nomos::setTrapGas(ctx->gasLeft);
+void nomos_rt_trap(VMContext *, int32_t code) {
   nomos::trap(static_cast<nomos_trap>(code));
 }
 

@@ -73,7 +73,7 @@ struct VMContext {
   union {
     uint8_t *memoryBase; // memory->base, cached for guard pages (it never moves)
     // In the context of a wrapped host function (Extern::wrap), which exists
-    // for the caller's stores of callDepth, stackLimit and gasLeft: the
+    // for the caller's stores of callDepth, stackLimit and gas: the
     // callable, which the thunk in nomos/wrapped_function.h reads here.
     void *hostCallable;
   };
@@ -86,10 +86,13 @@ struct VMContext {
   uint32_t callDepth;    // wasm frames on the stack now
   uint32_t maxCallDepth; // deterministic limit, in wasm frames
   void *instance;        // the runtime's ModuleInstance
-  // Gas left (metering, docs/metering.md). Generated code keeps it in a
-  // local inside a function and stores it here before calls, host calls,
-  // returns and traps; it reloads it after calls.
-  int64_t gasLeft;
+  // The gas left to the call running this context (metering,
+  // docs/metering.md): one counter per call from the host, shared by every
+  // instance the call reaches, so a caller passes its pointer on with each
+  // call into another context. Generated code keeps the value in a local
+  // inside a function and stores it here before calls, host calls, returns
+  // and traps; it reloads it after calls.
+  int64_t *gas;
   // Lowest native stack address guest code may use before it traps with
   // StackExhausted: a safety net under the deterministic callDepth limit,
   // for frames so large that the native stack runs out first.
@@ -108,7 +111,7 @@ enum VMContextField : unsigned {
   kCallDepth,
   kMaxCallDepth,
   kInstance,
-  kGasLeft,
+  kGas,
   kStackLimit,
 };
 static_assert(offsetof(VMContext, memory) == 8);
@@ -116,7 +119,7 @@ static_assert(offsetof(VMContext, tables) == 32);
 static_assert(offsetof(VMContext, functions) == 48);
 static_assert(offsetof(VMContext, callDepth) == 56);
 static_assert(offsetof(VMContext, instance) == 64);
-static_assert(offsetof(VMContext, gasLeft) == 72);
+static_assert(offsetof(VMContext, gas) == 72);
 static_assert(offsetof(VMContext, stackLimit) == 80);
 
 // Runtime functions, bound by absolute address when code is linked.
