@@ -187,7 +187,7 @@ void FunctionLowering::writeBackGas(uint64_t refund, llvm::IRBuilder<> &builder)
   builder.CreateStore(gas, gasCell_);
 }
 
-void FunctionLowering::outOfGasIf(llvm::Value *exhausted) {
+void FunctionLowering::branchToOutOfGas(llvm::Value *exhausted) {
   // All gas counts as used after OutOfGas: nothing to store.
   llvm::BasicBlock *&trap = trapBlocks_[NOMOS_TRAP_OUT_OF_GAS];
   if (!trap) {
@@ -196,12 +196,6 @@ void FunctionLowering::outOfGasIf(llvm::Value *exhausted) {
     trapBuilder.CreateCall(m.trapFunction,
                            {vmctx, trapBuilder.getInt32(NOMOS_TRAP_OUT_OF_GAS)});
     trapBuilder.CreateUnreachable();
-  }
-  if (std::optional<llvm::Value *> merged = mergedGasCheck()) {
-    exhausted = *merged;
-    llvm::BasicBlock *next = lastGasCheck_->getSuccessor(1);
-    llvm::BranchInst::Create(next, lastGasCheck_);
-    lastGasCheck_->eraseFromParent();
   }
   auto *cont = llvm::BasicBlock::Create(m.ctx, "gas.ok", llvmFunction_);
   llvm::MDBuilder weights(m.ctx);
@@ -265,10 +259,18 @@ std::optional<llvm::Value *> FunctionLowering::mergedGasCheck() {
 // (usub.with.overflow: one `sub` whose carry the branch tests) after the
 // loop passes have run; the signed form left a compare of the old value and
 // a separate subtract in every loop. (Emitting the intrinsic here instead
-// makes SCEV rebuild the counter as an add beside it: two subtracts.)
+// makes SCEV rebuild the counter as an add beside it: two subtracts.) When
+// the previous check can go, this one takes it over (mergedGasCheck).
 void FunctionLowering::chargeGas(llvm::Value *gas, llvm::Value *cost) {
   b.CreateStore(b.CreateSub(gas, cost, "gas"), gasSlot_);
-  outOfGasIf(b.CreateICmpULT(gas, cost));
+  if (std::optional<llvm::Value *> merged = mergedGasCheck()) {
+    llvm::BasicBlock *next = lastGasCheck_->getSuccessor(1);
+    llvm::BranchInst::Create(next, lastGasCheck_);
+    lastGasCheck_->eraseFromParent();
+    branchToOutOfGas(*merged);
+    return;
+  }
+  branchToOutOfGas(b.CreateICmpULT(gas, cost));
 }
 
 void FunctionLowering::emitCharge(uint64_t cost) {

@@ -253,7 +253,7 @@ private:
   void chargeGas(llvm::Value *gas, llvm::Value *cost);
   uint64_t gasRefund() const;
   void writeBackGas(uint64_t refund, llvm::IRBuilder<> &builder);
-  void outOfGasIf(llvm::Value *exhausted);
+  void branchToOutOfGas(llvm::Value *exhausted);
   // The last out-of-gas check; a later one in the same block, with only
   // charges and instructions without effects in between, takes it over.
   llvm::BranchInst *lastGasCheck_ = nullptr;
