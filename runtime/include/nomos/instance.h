@@ -118,7 +118,9 @@ public:
   Expected<std::vector<Value>> call(std::string_view name,
                                     std::span<const Value> args = {});
   // Gas of the last call from the host, whether it returned or trapped: each
-  // gets Limits::gas (after OutOfGas, used == the limit and left == 0).
+  // gets Limits::gas (after OutOfGas, used == the limit and left == 0). A
+  // call from a host function (nested in a guest call) runs on the gas of
+  // the call it is part of, and does not count here.
   GasReport lastCallGas() const;
   // The exported function `name`, or an error when there is none.
   Expected<Function> function(std::string_view name) const;
