@@ -453,6 +453,37 @@ TEST(WrappedHostGasTest, ANestedCallsGasIsTheCallersToo) {
   EXPECT_EQ(nested, gasOf(false, true));
 }
 
+// A nested call into another instance runs on the outer call's gas and
+// leaves that instance's own last-call figure alone.
+TEST(WrappedHostGasTest, ANestedCallIntoAnotherInstanceLeavesItsLastCallGas) {
+  Engine engine{EngineOptions{.metering = true}};
+  auto idle = [](std::string_view, std::string_view) -> std::optional<Extern> {
+    return Extern::wrap([] {});
+  };
+  auto other = Instance::create(engine, watModule("host_reenter"), idle);
+  ASSERT_TRUE(other) << other.error().toString();
+  ASSERT_TRUE(other->call("burn"));
+  GasReport burnAlone = other->lastCallGas();
+  Function burn = *other->function("burn");
+  auto gasOf = [&](bool nested) {
+    auto outer = Instance::create(
+        engine, watModule("host_reenter"),
+        [&](std::string_view, std::string_view) -> std::optional<Extern> {
+          return Extern::wrap([&, nested]() -> Expected<void> {
+            return nested ? burn.call({}, {}) : Expected<void>{};
+          });
+        });
+    if (!outer)
+      throw std::runtime_error(outer.error().toString());
+    EXPECT_TRUE(outer->call("outer"));
+    return outer->lastCallGas().used;
+  };
+  EXPECT_EQ(gasOf(true), gasOf(false) + burnAlone.used);
+  GasReport after = other->lastCallGas();
+  EXPECT_EQ(after.used, burnAlone.used);
+  EXPECT_EQ(after.left, burnAlone.left);
+}
+
 TEST_F(WrappedHostTest, CallsAllocateNothing) {
   Function tickN = function(*instance_, "tick_n");
   Value n = Value::i32(1000);
