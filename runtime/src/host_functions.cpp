@@ -22,8 +22,9 @@ constexpr size_t kMaxAbortMessage = 4096;
 
 // Gas (docs/metering.md): each host call pays the schedule's hostCall when it
 // starts, and hostCallPerByte for every byte it reads from or writes to
-// guest memory or the store. Generated code stored its counter in the call's
-// (vmctx->gas) before the call and reloads it after. Unmetered modules pay nothing.
+// guest memory or the store. Generated code stored its counter through
+// vmctx->gas before the call and reloads it after. Unmetered modules pay
+// nothing.
 [[gnu::noinline]] Expected<void> outOfGas(int64_t &left) {
   left = 0;
   return tl::unexpected(trapError(NOMOS_TRAP_OUT_OF_GAS));

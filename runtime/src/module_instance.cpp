@@ -439,8 +439,7 @@ void ModuleInstance::finishContext() {
   context_.callDepth = call_ ? call_->callDepth : 0;
   context_.maxCallDepth = limits_.callDepth;
   context_.instance = this;
-  gas_ = gasCounter(limits_.gas);
-  context_.gas = call_ ? &call_->gasLeft : &gas_;
+  gas_ = gasCounter(limits_.gas); // context_.gas: set by every runThunk
 }
 
 // Active segments are written in order, elements first; the first that does
