@@ -578,5 +578,85 @@ INSTANTIATE_TEST_SUITE_P(
              std::get<1>(info.param);
     });
 
+// The call-depth limit (Limits::callDepth frame units) counts every wasm
+// frame between the host and the innermost call, whichever way each call
+// was made: direct, through a table, or from a host function calling back
+// in (which continues its caller's count).
+class CallDepthTest : public ::testing::TestWithParam<bool> {
+protected:
+  static constexpr uint32_t kLimit = 100;
+
+  CallDepthTest() {
+    Extern reenter = Extern::wrap([this](int32_t m) -> Expected<void> {
+      auto done = down_->call({{Value::i32(m)}}, {});
+      if (!done)
+        nestedErrors_.push_back(done.error().kind);
+      return done;
+    });
+    auto instance = Instance::create(
+        engine_, watModule("call_depth"),
+        [&](std::string_view, std::string_view) { return reenter; },
+        Limits{.callDepth = kLimit});
+    if (!instance)
+      throw std::runtime_error(instance.error().toString());
+    instance_.emplace(std::move(*instance));
+    down_.emplace(*instance_->function("down"));
+  }
+
+  // Whether `name(args)` ran without a trap; a trap must be StackExhausted.
+  bool fits(const char *name, std::vector<Value> args) {
+    auto result = instance_->call(name, args);
+    if (!result)
+      EXPECT_EQ(nestedErrors_.empty() ? result.error().kind
+                                      : nestedErrors_.back(),
+                ErrorKind::StackExhausted)
+          << result.error().toString();
+    return bool(result);
+  }
+
+  Engine engine_{EngineOptions{.metering = GetParam()}};
+  std::optional<Instance> instance_;
+  std::optional<Function> down_;
+  std::vector<ErrorKind> nestedErrors_;
+};
+
+TEST_P(CallDepthTest, DirectCallsCountEachFrame) {
+  // down(n) is n + 1 frames.
+  EXPECT_FALSE(fits("down", {Value::i32(kLimit)}));
+  EXPECT_TRUE(fits("down", {Value::i32(kLimit - 1)}));
+}
+
+TEST_P(CallDepthTest, IndirectCallsCountTheSame) {
+  EXPECT_FALSE(fits("down_indirect", {Value::i32(kLimit)}));
+  EXPECT_TRUE(fits("down_indirect", {Value::i32(kLimit - 1)}));
+}
+
+TEST_P(CallDepthTest, ANestedCallContinuesItsCallersCount) {
+  // then_host(k, m): k + 1 frames, the host, then down(m): m + 1 more.
+  for (uint32_t k : {0u, 10u, 50u}) {
+    int32_t most = int32_t(kLimit - 2 - k);
+    EXPECT_TRUE(fits("then_host", {Value::i32(k), Value::i32(most)})) << k;
+    EXPECT_FALSE(fits("then_host", {Value::i32(k), Value::i32(most + 1)})) << k;
+    EXPECT_EQ(nestedErrors_.size(), 1u) << "the nested call trapped";
+    nestedErrors_.clear();
+  }
+}
+
+TEST_P(CallDepthTest, CallsBetweenNestedOnesLeaveNoDepthBehind) {
+  // Both trips through the host start one frame deep, before and after a
+  // descent of 91 frames through the table (whose calls leave their depth
+  // in the context); so do calls after a trap.
+  EXPECT_TRUE(fits("host_around_calls", {Value::i32(kLimit - 2)}));
+  EXPECT_FALSE(fits("host_around_calls", {Value::i32(kLimit - 1)}));
+  nestedErrors_.clear();
+  EXPECT_TRUE(fits("host_around_calls", {Value::i32(kLimit - 2)}));
+  EXPECT_TRUE(fits("down", {Value::i32(kLimit - 1)}));
+}
+
+INSTANTIATE_TEST_SUITE_P(, CallDepthTest, ::testing::Bool(),
+                         [](const auto &info) {
+                           return info.param ? "Metered" : "Unmetered";
+                         });
+
 } // namespace
 } // namespace nomos

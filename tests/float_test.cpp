@@ -488,7 +488,7 @@ TEST(FloatDeterminism, SameBitsAtO0AndO2) {
 // The canonicalizations left in the lowered IR: one per observed arithmetic
 // result, none for a result only arithmetic or comparisons consume.
 TEST(FloatDeterminism, CanonicalizesOnlyObservedResults) {
-  // Unmetered: the exported name is then the function's body.
+  // Engine::inspect shows the wrapper and the body: the count covers both.
   Engine engine(EngineOptions{.metering = false});
   Bytes code = watModule("floats");
   for (auto [function, expected] : std::initializer_list<

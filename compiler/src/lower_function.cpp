@@ -54,9 +54,7 @@ OpResult fallThroughValue(const ModuleLowering &m, llvm::Value *value,
 FunctionLowering::FunctionLowering(ModuleLowering &module, uint32_t index)
     : m(module), b(module.ctx), index_(index),
       function_(BinaryenGetFunctionByIndex(module.input.binaryen.get(), index)),
-      llvmFunction_(index < module.gasBodies.size() && module.gasBodies[index]
-                        ? module.gasBodies[index]
-                        : module.functions[index]) {}
+      llvmFunction_(module.bodies[index]) {}
 
 llvm::Value *FunctionLowering::contextFieldPointer(rt::VMContextField field) {
   return b.CreateStructGEP(m.vmContextType, vmctx, field);
@@ -130,6 +128,14 @@ void FunctionLowering::emitNativeStackCheck() {
   b.CreateCondBr(b.CreateICmpULT(sp, limit), trap, cont,
                  weights.createUnlikelyBranchWeights());
   b.SetInsertPoint(cont);
+}
+
+// Before a call that does not take the depth in a register (an import, a
+// call_indirect): the callee, or a host function calling back in, reads it
+// from vmctx. Stale afterwards, as it is after a direct call: only the
+// next such call reads it, and stores first.
+void FunctionLowering::storeCallDepth() {
+  runtimeStore(callDepth_, contextFieldPointer(rt::kCallDepth));
 }
 
 void FunctionLowering::trapIf(llvm::Value *failed, nomos_trap code) {
@@ -384,9 +390,10 @@ Expected<void> FunctionLowering::run() {
   std::vector<BinaryenType> types =
       expandType(BinaryenFunctionGetParams(function_));
   size_t params = types.size();
-  // A gas body takes the counter after vmctx (ModuleLowering::gasBodies).
-  bool gasArgument = llvmFunction_ != m.functions[index_];
-  unsigned firstParam = gasArgument ? 2 : 1;
+  // (vmctx, [gas,] depth, params...): ModuleLowering::bodies.
+  bool gasArgument = m.gasArgument();
+  unsigned depthArgument = gasArgument ? 2 : 1;
+  unsigned firstParam = depthArgument + 1;
   for (uint32_t i = 0; i < BinaryenFunctionGetNumVars(function_); ++i)
     types.push_back(BinaryenFunctionGetVar(function_, i));
   for (size_t i = 0; i < types.size(); ++i) {
@@ -429,12 +436,15 @@ Expected<void> FunctionLowering::run() {
   }
 
   // Deterministic call-depth limit, counted in frame units from the wasm.
+  // The depth comes in a register and goes on to direct callees in one;
+  // vmctx gets it only before a call that reads it from there (storeCallDepth):
+  // a store at entry and another at return, reloaded by the callee, put a
+  // store-to-load forwarding on every call's critical path.
   auto *i32 = b.getInt32Ty();
-  llvm::Value *depth = loadContextField(rt::kCallDepth, i32);
-  llvm::Value *deeper = b.CreateAdd(depth, b.getInt32(frameUnits(types.size())));
-  trapIf(b.CreateICmpUGT(deeper, loadContextField(rt::kMaxCallDepth, i32)),
+  callDepth_ = b.CreateAdd(llvmFunction_->getArg(depthArgument),
+                           b.getInt32(frameUnits(types.size())), "depth");
+  trapIf(b.CreateICmpUGT(callDepth_, loadContextField(rt::kMaxCallDepth, i32)),
          NOMOS_TRAP_STACK_EXHAUSTED);
-  runtimeStore(deeper, contextFieldPointer(rt::kCallDepth));
 
   BinaryenType resultType = BinaryenFunctionGetResults(function_);
   auto slot = resultSlot(resultType, "result");
@@ -456,7 +466,6 @@ Expected<void> FunctionLowering::run() {
   b.CreateBr(returnBlock_);
 
   b.SetInsertPoint(returnBlock_);
-  runtimeStore(depth, contextFieldPointer(rt::kCallDepth));
   llvm::Value *result =
       returnSlot_ ? b.CreateLoad(returnSlot_->getAllocatedType(), returnSlot_)
                   : nullptr;
@@ -845,7 +854,8 @@ OpResult FunctionLowering::emitCall(BinaryenExpressionRef expr) {
     if (callee->second >= m.functions.size()) // a table-op marker
       return emitTableMarker(
           m.input.markers[callee->second - m.functions.size()], v);
-    if (llvm::Function *body = m.gasBodies[callee->second]) {
+    llvm::Function *body = m.bodies[callee->second];
+    if (body && m.gasArgument()) {
       // The counter goes to the callee and comes back in registers (with
       // the rest of this metered block given back, then charged again).
       uint64_t gasRest = gasRefund();
@@ -854,13 +864,22 @@ OpResult FunctionLowering::emitCall(BinaryenExpressionRef expr) {
       if (gasRest)
         gas = b.CreateAdd(gas, b.getInt64(gasRest));
       args.push_back(gas);
+      args.push_back(callDepth_);
       args.append(v.begin(), v.end());
       auto [result, gasLeft] = m.splitGasBodyResult(b, b.CreateCall(body, args));
       chargeAfterCall(gasLeft, gasRest);
       return result;
     }
     uint64_t gasRest = gasBeforeCall();
-    llvm::Value *result = m.emitCall(b, vmctx, callee->second, v);
+    llvm::Value *result;
+    if (body) {
+      llvm::SmallVector<llvm::Value *, 8> args{vmctx, callDepth_};
+      args.append(v.begin(), v.end());
+      result = b.CreateCall(body, args);
+    } else { // imported: its context gets the depth from ours
+      storeCallDepth();
+      result = m.emitCall(b, vmctx, callee->second, v);
+    }
     gasAfterCall(gasRest);
     return result->getType()->isVoidTy() ? nullptr : result;
   });

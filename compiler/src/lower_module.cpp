@@ -1,5 +1,6 @@
 #include "lowering.h"
 
+#include <llvm/ADT/SmallPtrSet.h>
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
@@ -143,7 +144,7 @@ Expected<void> ModuleLowering::declareFunctions() {
     functionIndex[BinaryenFunctionGetName(BinaryenGetFunctionByIndex(wasm, i))] =
         i;
   functions.assign(count, nullptr);
-  gasBodies.assign(count, nullptr);
+  bodies.assign(count, nullptr);
   functionTypes.assign(count, nullptr);
   for (uint32_t i = 0; i < count; ++i) {
     BinaryenFunctionRef fn = BinaryenGetFunctionByIndex(wasm, i);
@@ -165,34 +166,7 @@ Expected<void> ModuleLowering::declareFunctions() {
         *module);
     llvmFn->addFnAttr(llvm::Attribute::NoUnwind);
     functions[i] = llvmFn;
-    if (metered && gasInRegister) {
-      llvm::SmallVector<llvm::Type *, 8> params{(*signature)->getParamType(0),
-                                                llvm::Type::getInt64Ty(ctx)};
-      for (unsigned p = 1; p < (*signature)->getNumParams(); ++p)
-        params.push_back((*signature)->getParamType(p));
-      auto *bodyType = llvm::FunctionType::get(
-          gasBodyReturnType((*signature)->getReturnType()), params, false);
-      auto *body = llvm::Function::Create(bodyType, llvm::Function::InternalLinkage,
-                                          "w.g." + std::string(name), *module);
-      body->addFnAttr(llvm::Attribute::NoUnwind);
-      gasBodies[i] = body;
-      // The wrapper: the counter from vmctx's gas.
-      llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", llvmFn));
-      llvm::SmallVector<llvm::Value *, 8> args{llvmFn->getArg(0)};
-      llvm::Value *gasCell = builder.CreateLoad(
-          llvm::PointerType::getUnqual(ctx),
-          builder.CreateStructGEP(vmContextType, llvmFn->getArg(0), rt::kGas));
-      args.push_back(builder.CreateLoad(builder.getInt64Ty(), gasCell));
-      for (unsigned p = 1; p < llvmFn->arg_size(); ++p)
-        args.push_back(llvmFn->getArg(p));
-      llvm::Value *returned = builder.CreateCall(body, args);
-      auto [result, gas] = splitGasBodyResult(builder, returned);
-      builder.CreateStore(gas, gasCell);
-      if (result)
-        builder.CreateRet(result);
-      else
-        builder.CreateRetVoid();
-    }
+    bodies[i] = declareBody(i, *signature, name);
   }
   for (uint32_t i = 0; i < BinaryenGetNumTables(wasm); ++i)
     tableIndex[BinaryenTableGetName(BinaryenGetTableByIndex(wasm, i))] = i;
@@ -204,6 +178,56 @@ Expected<void> ModuleLowering::declareFunctions() {
   for (uint32_t i = 0; i < globals; ++i)
     globalIndex[BinaryenGlobalGetName(BinaryenGetGlobalByIndex(wasm, i))] = i;
   return {};
+}
+
+// The body of defined function `index` and its wrapper (functions[index]):
+// the wrapper passes on the call depth in vmctx, and the gas counter in its
+// cell when the body takes it.
+llvm::Function *ModuleLowering::declareBody(uint32_t index,
+                                            llvm::FunctionType *signature,
+                                            const char *name) {
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *i32 = llvm::Type::getInt32Ty(ctx);
+  llvm::SmallVector<llvm::Type *, 8> params{signature->getParamType(0)};
+  if (gasArgument())
+    params.push_back(i64);
+  params.push_back(i32);
+  for (unsigned p = 1; p < signature->getNumParams(); ++p)
+    params.push_back(signature->getParamType(p));
+  llvm::Type *results = signature->getReturnType();
+  auto *bodyType = llvm::FunctionType::get(
+      gasArgument() ? gasBodyReturnType(results) : results, params, false);
+  auto *body = llvm::Function::Create(bodyType, llvm::Function::InternalLinkage,
+                                      "w.g." + std::string(name), *module);
+  body->addFnAttr(llvm::Attribute::NoUnwind);
+
+  llvm::Function *wrapper = functions[index];
+  llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", wrapper));
+  llvm::Value *vmctx = wrapper->getArg(0);
+  llvm::SmallVector<llvm::Value *, 8> args{vmctx};
+  llvm::Value *gasCell = nullptr;
+  if (gasArgument()) {
+    gasCell = builder.CreateLoad(
+        llvm::PointerType::getUnqual(ctx),
+        builder.CreateStructGEP(vmContextType, vmctx, rt::kGas));
+    args.push_back(builder.CreateLoad(i64, gasCell));
+  }
+  args.push_back(builder.CreateLoad(
+      i32, builder.CreateStructGEP(vmContextType, vmctx, rt::kCallDepth)));
+  for (unsigned p = 1; p < wrapper->arg_size(); ++p)
+    args.push_back(wrapper->getArg(p));
+  llvm::Value *returned = builder.CreateCall(body, args);
+  llvm::Value *result = returned;
+  if (gasArgument()) {
+    llvm::Value *gas;
+    std::tie(result, gas) = splitGasBodyResult(builder, returned);
+    builder.CreateStore(gas, gasCell);
+  }
+  if (result && !result->getType()->isVoidTy())
+    builder.CreateRet(result);
+  else
+    builder.CreateRetVoid();
+  return body;
 }
 
 // A gas body returns the counter with its results, in registers: i64 alone,
@@ -382,13 +406,18 @@ void ModuleLowering::emitFunctionTables() {
 // generated code, one frame per wasm function call: every function keeps
 // its frame pointer, and wasm functions are neither inlined nor turned
 // into tail jumps, so a backtrace does not depend on the optimization level.
+// A wrapper only forwards to its body (a backtrace skips it): the invoke
+// thunks inline theirs, which saves host->guest calls a frame.
 void ModuleLowering::keepFrames() {
+  llvm::SmallPtrSet<llvm::Function *, 16> wrappers(functions.begin(),
+                                                   functions.end());
   for (llvm::Function &fn : *module) {
     if (fn.isDeclaration())
       continue;
     fn.addFnAttr("frame-pointer", "all");
     fn.addFnAttr("disable-tail-calls", "true");
-    fn.addFnAttr(llvm::Attribute::NoInline);
+    fn.addFnAttr(wrappers.contains(&fn) ? llvm::Attribute::AlwaysInline
+                                        : llvm::Attribute::NoInline);
   }
 }
 

@@ -49,11 +49,13 @@ public:
   llvm::Function *tableFillFunction = nullptr;
   // By wasm function index; imported functions have none.
   std::vector<llvm::Function *> functions;
-  // Metered with the counter in a register: by wasm function index, the
-  // function's body, which takes the gas counter as its second argument
-  // (vmctx, gas, params...); functions[i] is then a wrapper that loads it
-  // from vmctx (for thunks and tables). Direct calls pass it in a register.
-  std::vector<llvm::Function *> gasBodies;
+  // By wasm function index, the function's body, which takes its caller's
+  // call depth after vmctx, and before it the gas counter when that is in
+  // a register: (vmctx, [gas,] depth, params...); with the counter, it
+  // returns it with its results. functions[i] is a wrapper that loads them
+  // from vmctx (for thunks, tables and other instances); direct calls pass
+  // them in registers.
+  std::vector<llvm::Function *> bodies;
   std::vector<llvm::FunctionType *> functionTypes; // all, imports included
   llvm::StringMap<uint32_t> functionIndex;          // Binaryen name -> index
   llvm::StringMap<uint32_t> globalIndex;            // Binaryen name -> index
@@ -65,6 +67,8 @@ public:
   bool metered = false;
   const metering::GasSchedule *gasSchedule = nullptr;
   bool gasInRegister = true; // keep the counter in a local (the default)
+  // Whether bodies take and return the gas counter.
+  bool gasArgument() const { return metered && gasInRegister; }
   rt::MemoryStrategy memoryStrategy = rt::MemoryStrategy::GuardPages;
   // Type-based alias tags: guest linear memory never overlaps the runtime's
   // structures (context, memory descriptor, globals), so LLVM may keep
@@ -91,6 +95,8 @@ public:
 
 private:
   Expected<void> declareFunctions();
+  llvm::Function *declareBody(uint32_t index, llvm::FunctionType *signature,
+                              const char *name);
   void declareRuntimeFunctions();
   void emitInvokeThunk(uint32_t index);
   llvm::Function *emitHostAdapter(uint32_t index);
@@ -117,6 +123,8 @@ public:
   llvm::IRBuilder<> b;
   llvm::Value *vmctx = nullptr;
 
+  // Puts this frame's call depth in vmctx, for a callee that reads it there.
+  void storeCallDepth();
   // Emits a conditional trap: when `failed` is true, trap with `code`.
   void trapIf(llvm::Value *failed, nomos_trap code);
   void trapAlways(nomos_trap code);
@@ -246,6 +254,7 @@ private:
   llvm::Value *gasCell_ = nullptr;
   llvm::Value *gasSlot_ = nullptr;
   llvm::Value *memoryBase_ = nullptr; // guard pages: loaded at entry
+  llvm::Value *callDepth_ = nullptr;  // this frame's depth (its own included)
   uint64_t gasRemaining_ = 0;
   BinaryenExpressionRef current_ = nullptr;
   bool isCharge(BinaryenExpressionRef expr, uint64_t &cost) const;

@@ -168,6 +168,7 @@ OpResult FunctionLowering::emitCallIndirect(BinaryenExpressionRef expr) {
         b.CreateLoad(ptr, b.CreateStructGEP(m.funcRefType, ref, 1));
     // The callee may belong to another instance: it goes on with our
     // frame count, stack limit and gas.
+    storeCallDepth();
     m.passCallState(b, vmctx, calleeCtx);
     llvm::SmallVector<llvm::Value *, 8> args{calleeCtx};
     args.append(v.begin(), v.end() - 1);

@@ -67,15 +67,14 @@ std::optional<std::string> cutWasmFunction(const std::string &text,
   return std::nullopt;
 }
 
-// Symbol spellings of "w.NAME" in LLVM's text: plain or quoted.
-std::vector<std::string> llvmSymbols(std::string_view name) {
-  std::string symbol = "w." + std::string(name);
-  return {symbol, "\"" + symbol + "\""};
+// Spellings of a symbol in LLVM's text: plain or quoted.
+std::vector<std::string> llvmSymbols(std::string_view symbol) {
+  return {std::string(symbol), "\"" + std::string(symbol) + "\""};
 }
 
-// `define ... @w.NAME(...) ... { ... }` of LLVM IR text.
-std::optional<std::string> cutLLVMFunction(const std::string &text,
-                                           std::string_view name) {
+// `define ... @SYMBOL(...) ... { ... }` of LLVM IR text.
+std::optional<std::string> cutLLVMSymbol(const std::string &text,
+                                         std::string_view name) {
   for (const std::string &symbol : llvmSymbols(name)) {
     std::string needle = "@" + symbol + "(";
     for (size_t at = text.find(needle); at != std::string::npos;
@@ -93,9 +92,9 @@ std::optional<std::string> cutLLVMFunction(const std::string &text,
   return std::nullopt;
 }
 
-// From the label `w.NAME:` to the function's `.size` directive.
-std::optional<std::string> cutAsmFunction(const std::string &text,
-                                          std::string_view name) {
+// From the label `SYMBOL:` to the function's `.size` directive.
+std::optional<std::string> cutAsmSymbol(const std::string &text,
+                                        std::string_view name) {
   for (const std::string &symbol : llvmSymbols(name)) {
     std::string label = "\n" + symbol + ":";
     size_t at = text.find(label);
@@ -116,6 +115,18 @@ std::optional<std::string> cutAsmFunction(const std::string &text,
                                                        : end + 1 - start);
   }
   return std::nullopt;
+}
+
+// Wasm function NAME is its wrapper "w.NAME" (the entry for thunks and
+// tables) and its body "w.g.NAME" (ModuleLowering::bodies).
+template <auto cutSymbol>
+std::optional<std::string> cutFunction(const std::string &text,
+                                       std::string_view name) {
+  auto wrapper = cutSymbol(text, "w." + std::string(name));
+  if (!wrapper)
+    return std::nullopt;
+  auto body = cutSymbol(text, "w.g." + std::string(name));
+  return body ? *wrapper + "\n" + *body : *wrapper;
 }
 
 } // namespace
@@ -158,7 +169,7 @@ Expected<std::string> Engine::inspect(ByteView code, Stage stage,
     if (!ir)
       return tl::unexpected(ir.error());
     text = std::move(*ir);
-    cut = cutLLVMFunction;
+    cut = cutFunction<cutLLVMSymbol>;
     break;
   }
   case Stage::Asm: {
@@ -166,7 +177,7 @@ Expected<std::string> Engine::inspect(ByteView code, Stage stage,
     if (!assembly)
       return tl::unexpected(assembly.error());
     text = std::move(*assembly);
-    cut = cutAsmFunction;
+    cut = cutFunction<cutAsmSymbol>;
     break;
   }
   }

@@ -156,6 +156,9 @@ Expected<void> ModuleInstance::runThunk(uint32_t functionIndex,
     thunk(&context_, slots);
     traps.target = outer;
     traps.gas = outerGas;
+    // Generated code leaves the depth it last stored (a function's frames
+    // pass theirs in registers and never restore it).
+    context_.callDepth = depth;
     return {};
   }
   traps.target = outer;
