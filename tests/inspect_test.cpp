@@ -46,6 +46,20 @@ TEST(Inspect, MeteredStageHasTheGasPass) {
   EXPECT_NE(metered->find("global.set"), std::string::npos) << *metered;
 }
 
+// Innermost loops without calls start on a 32-byte boundary; loops that
+// call keep the target's 16 (compiler/src/codegen.cpp, alignInnerLoops).
+TEST(Inspect, LoopsWithoutCallsAreAlignedTo32Bytes) {
+  for (bool metered : {false, true}) {
+    Engine engine(EngineOptions{.metering = metered});
+    auto leaf = engine.inspect(inspectModule(), Stage::Asm, "hash");
+    auto calling = engine.inspect(inspectModule(), Stage::Asm, "sum_squares");
+    ASSERT_TRUE(leaf && calling);
+    EXPECT_NE(leaf->find(".p2align\t5"), std::string::npos) << *leaf;
+    EXPECT_EQ(calling->find(".p2align\t5"), std::string::npos) << *calling;
+    EXPECT_NE(calling->find(".p2align\t4"), std::string::npos) << *calling;
+  }
+}
+
 TEST(Inspect, UnknownFunctionAndStageNames) {
   Engine engine;
   auto missing = engine.inspect(inspectModule(), Stage::Asm, "nope");

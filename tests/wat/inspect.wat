@@ -12,4 +12,15 @@
         (local.set $s (i32.add (local.get $s) (call $square (local.get $n))))
         (local.set $n (i32.sub (local.get $n) (i32.const 1)))
         (br $l)))
-    (local.get $s)))
+    (local.get $s))
+  ;; a loop without calls (a hash of n bytes of memory)
+  (func $hash (export "hash") (param $n i32) (result i32)
+    (local $h i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (local.set $h (i32.xor (i32.mul (local.get $h) (i32.const 31))
+                               (i32.load8_u (local.get $n))))
+        (br $l)))
+    (local.get $h)))
