@@ -606,11 +606,12 @@ protected:
   // Whether `name(args)` ran without a trap; a trap must be StackExhausted.
   bool fits(const char *name, std::vector<Value> args) {
     auto result = instance_->call(name, args);
-    if (!result)
+    if (!result) {
       EXPECT_EQ(nestedErrors_.empty() ? result.error().kind
                                       : nestedErrors_.back(),
                 ErrorKind::StackExhausted)
           << result.error().toString();
+    }
     return bool(result);
   }
 
@@ -657,6 +658,31 @@ INSTANTIATE_TEST_SUITE_P(, CallDepthTest, ::testing::Bool(),
                          [](const auto &info) {
                            return info.param ? "Metered" : "Unmetered";
                          });
+
+// Frames small enough in units (the call-depth limit set far off) run into
+// the native stack limit, the safety net under it: StackExhausted, and the
+// gas is exact there too. The counter goes to a direct callee in a register,
+// so the trap must write it back (it did not: the call reported the gas of
+// before the recursion).
+TEST(NativeStackTest, GasIsExactWhenTheNativeStackRunsOut) {
+  for (bool inRegister : {true, false}) {
+    Engine engine{EngineOptions{.gasInRegister = inRegister}};
+    auto instance =
+        Instance::create(engine, watModule("native_stack"), {},
+                         Limits{.callDepth = 100'000'000});
+    ASSERT_TRUE(instance) << instance.error().toString();
+    std::vector<Value> args{Value::i32(0)};
+    auto result = instance->call("down", args);
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().kind, ErrorKind::StackExhausted);
+    GasReport gas = instance->lastCallGas();
+    auto deepest = instance->call("deepest");
+    ASSERT_TRUE(deepest) << deepest.error().toString();
+    uint64_t frames = uint64_t((*deepest)[0].asI32()) + 1; // each paid 11
+    EXPECT_GT(frames, 1000u);
+    EXPECT_EQ(gas.used, 11 * frames) << inRegister;
+  }
+}
 
 } // namespace
 } // namespace nomos

@@ -114,12 +114,20 @@ uint32_t FunctionLowering::frameUnits(size_t locals) const {
 
 // Before anything uses this frame: trap if the native stack is below the
 // limit the runtime set (frames too large for the deterministic depth limit
-// to protect). Nothing ran yet, so the gas in the context is current.
+// to protect). Nothing ran yet: the frame pays nothing, and the counter it
+// was called with is the call's (a body's caller passed it in a register,
+// so it goes to the call's cell here).
 void FunctionLowering::emitNativeStackCheck() {
   llvm::Value *sp = b.CreatePtrToInt(b.CreateStackSave(), b.getInt64Ty());
   llvm::Value *limit = loadContextField(rt::kStackLimit, b.getInt64Ty());
   auto *trap = llvm::BasicBlock::Create(m.ctx, "stack.exhausted", llvmFunction_);
   llvm::IRBuilder<> trapBuilder(trap);
+  if (m.gasArgument()) {
+    llvm::Value *cell = trapBuilder.CreateLoad(
+        llvm::PointerType::getUnqual(m.ctx),
+        trapBuilder.CreateStructGEP(m.vmContextType, vmctx, rt::kGas));
+    trapBuilder.CreateStore(llvmFunction_->getArg(1), cell);
+  }
   trapBuilder.CreateCall(m.trapFunction,
                          {vmctx, trapBuilder.getInt32(NOMOS_TRAP_STACK_EXHAUSTED)});
   trapBuilder.CreateUnreachable();
