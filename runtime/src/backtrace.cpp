@@ -81,9 +81,9 @@ void unregisterCode(const Module &module) { codeMap().remove(module); }
 std::vector<CodeRange> classifyCode(const std::vector<CodeSymbol> &symbols,
                                     void *const *functionTable,
                                     uint32_t functionCount) {
-  // Wasm function i is "w.NAME" at functionTable[i]; with gas in a
-  // register its body is "w.g.NAME". NAME is Binaryen's, so bodies are
-  // matched to functions through their wrapper's symbol.
+  // Wasm function i is "w.NAME" at functionTable[i], a wrapper of its body
+  // "w.g.NAME". NAME is Binaryen's, so bodies are matched to functions
+  // through their wrapper's symbol.
   std::unordered_map<uintptr_t, uint32_t> indexOfEntry;
   for (uint32_t i = 0; i < functionCount; ++i)
     if (functionTable[i])
