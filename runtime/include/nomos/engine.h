@@ -99,7 +99,8 @@ public:
   // The text of `code` at `stage`, compiled with this engine's options
   // (the Metered stage applies the gas pass even when metering is off).
   // With `function`, only that wasm function (named as in the module's name
-  // section; "w.NAME" in LLVM IR and assembly); a BadArguments error if
+  // section; in LLVM IR and assembly its wrapper "w.NAME" and its body
+  // "w.g.NAME"); a BadArguments error if
   // it is absent. Compiles afresh: caches nothing.
   Expected<std::string> inspect(ByteView code, Stage stage,
                                 std::string_view function = {}) const;
