@@ -216,12 +216,16 @@ llvm::Function *ModuleLowering::declareBody(uint32_t index,
       i32, builder.CreateStructGEP(vmContextType, vmctx, rt::kCallDepth)));
   for (unsigned p = 1; p < wrapper->arg_size(); ++p)
     args.push_back(wrapper->getArg(p));
-  llvm::Value *returned = builder.CreateCall(body, args);
+  llvm::CallInst *returned = builder.CreateCall(body, args);
   llvm::Value *result = returned;
   if (gasArgument()) {
     llvm::Value *gas;
     std::tie(result, gas) = splitGasBodyResult(builder, returned);
     builder.CreateStore(gas, gasCell);
+  } else {
+    // Nothing left to do after the body: a jump to it (keepFrames lets
+    // wrappers make tail calls; a backtrace skips them anyway).
+    returned->setTailCall();
   }
   if (result && !result->getType()->isVoidTy())
     builder.CreateRet(result);
@@ -415,9 +419,12 @@ void ModuleLowering::keepFrames() {
     if (fn.isDeclaration())
       continue;
     fn.addFnAttr("frame-pointer", "all");
+    if (wrappers.contains(&fn)) {
+      fn.addFnAttr(llvm::Attribute::AlwaysInline);
+      continue;
+    }
     fn.addFnAttr("disable-tail-calls", "true");
-    fn.addFnAttr(wrappers.contains(&fn) ? llvm::Attribute::AlwaysInline
-                                        : llvm::Attribute::NoInline);
+    fn.addFnAttr(llvm::Attribute::NoInline);
   }
 }
 
