@@ -410,8 +410,9 @@ void ModuleLowering::emitFunctionTables() {
 // generated code, one frame per wasm function call: every function keeps
 // its frame pointer, and wasm functions are neither inlined nor turned
 // into tail jumps, so a backtrace does not depend on the optimization level.
-// A wrapper only forwards to its body (a backtrace skips it): the invoke
-// thunks inline theirs, which saves host->guest calls a frame.
+// A wrapper only forwards to its body (a backtrace skips it), so it may
+// vanish: the invoke thunks inline theirs, which saves host->guest calls a
+// frame, and an unmetered one jumps to its body (declareBody).
 void ModuleLowering::keepFrames() {
   llvm::SmallPtrSet<llvm::Function *, 16> wrappers(functions.begin(),
                                                    functions.end());
