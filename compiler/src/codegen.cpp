@@ -5,7 +5,6 @@
 
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
-#include <llvm/IR/Dominators.h>
 #include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -147,27 +146,26 @@ bool makesCalls(const llvm::Loop &loop) {
 // a third slower here, so a kernel's speed depended on where the code
 // before it happened to end (sieve; BENCHMARKS.md). Loops that call keep
 // the default: their padding runs on every entry, which cost fib more
-// than it gained.
-void alignInnerLoops(llvm::Module &module) {
-  llvm::LLVMContext &ctx = module.getContext();
-  llvm::Metadata *align[] = {
-      llvm::MDString::get(ctx, "llvm.loop.align"),
-      llvm::ConstantAsMetadata::get(
-          llvm::ConstantInt::get(llvm::Type::getInt32Ty(ctx), 32))};
-  llvm::MDNode *alignment = llvm::MDNode::get(ctx, align);
-  for (llvm::Function &function : module) {
-    if (function.isDeclaration())
-      continue;
-    llvm::DominatorTree dominators(function);
-    llvm::LoopInfo loops(dominators);
-    for (llvm::Loop *loop : loops.getLoopsInPreorder()) {
+// than it gained. Last in the pipeline, so no later pass drops it.
+struct AlignInnerLoopsPass : llvm::PassInfoMixin<AlignInnerLoopsPass> {
+  llvm::PreservedAnalyses run(llvm::Function &function,
+                              llvm::FunctionAnalysisManager &analyses) {
+    llvm::LLVMContext &ctx = function.getContext();
+    llvm::Metadata *align[] = {
+        llvm::MDString::get(ctx, "llvm.loop.align"),
+        llvm::ConstantAsMetadata::get(
+            llvm::ConstantInt::get(llvm::Type::getInt32Ty(ctx), 32))};
+    llvm::MDNode *alignment = llvm::MDNode::get(ctx, align);
+    for (llvm::Loop *loop :
+         analyses.getResult<llvm::LoopAnalysis>(function).getLoopsInPreorder()) {
       if (!loop->isInnermost() || makesCalls(*loop))
         continue;
       loop->setLoopID(llvm::makePostTransformationMetadata(
           ctx, loop->getLoopID(), {"llvm.loop.align"}, {alignment}));
     }
+    return llvm::PreservedAnalyses::all(); // loop metadata only
   }
-}
+};
 
 void optimize(llvm::Module &module, llvm::TargetMachine &machine,
               unsigned level) {
@@ -181,13 +179,16 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   builder.registerFunctionAnalyses(functions);
   builder.registerLoopAnalyses(loops);
   builder.crossRegisterProxies(loops, functions, cgscc, modules);
+  builder.registerOptimizerLastEPCallback(
+      [](llvm::ModulePassManager &passes, llvm::OptimizationLevel) {
+        passes.addPass(llvm::createModuleToFunctionPassAdaptor(AlignInnerLoopsPass()));
+      });
   llvm::OptimizationLevel opt = optimizationLevel(level);
   llvm::ModulePassManager passes =
       opt == llvm::OptimizationLevel::O0
           ? builder.buildO0DefaultPipeline(opt)
           : builder.buildPerModuleDefaultPipeline(opt);
   passes.run(module, modules);
-  alignInnerLoops(module);
 }
 
 // Lowers and (optionally) optimizes into `ctx`.

@@ -122,12 +122,9 @@ void FunctionLowering::emitNativeStackCheck() {
   llvm::Value *limit = loadContextField(rt::kStackLimit, b.getInt64Ty());
   auto *trap = llvm::BasicBlock::Create(m.ctx, "stack.exhausted", llvmFunction_);
   llvm::IRBuilder<> trapBuilder(trap);
-  if (m.gasArgument()) {
-    llvm::Value *cell = trapBuilder.CreateLoad(
-        llvm::PointerType::getUnqual(m.ctx),
-        trapBuilder.CreateStructGEP(m.vmContextType, vmctx, rt::kGas));
-    trapBuilder.CreateStore(llvmFunction_->getArg(1), cell);
-  }
+  if (m.gasArgument())
+    trapBuilder.CreateStore(llvmFunction_->getArg(1),
+                            m.loadGasCell(trapBuilder, vmctx));
   trapBuilder.CreateCall(m.trapFunction,
                          {vmctx, trapBuilder.getInt32(NOMOS_TRAP_STACK_EXHAUSTED)});
   trapBuilder.CreateUnreachable();
@@ -863,33 +860,33 @@ OpResult FunctionLowering::emitCall(BinaryenExpressionRef expr) {
       return emitTableMarker(
           m.input.markers[callee->second - m.functions.size()], v);
     llvm::Function *body = m.bodies[callee->second];
-    if (body && m.gasArgument()) {
-      // The counter goes to the callee and comes back in registers (with
-      // the rest of this metered block given back, then charged again).
-      uint64_t gasRest = gasRefund();
-      llvm::SmallVector<llvm::Value *, 8> args{vmctx};
-      llvm::Value *gas = b.CreateLoad(b.getInt64Ty(), gasSlot_);
-      if (gasRest)
-        gas = b.CreateAdd(gas, b.getInt64(gasRest));
-      args.push_back(gas);
-      args.push_back(callDepth_);
-      args.append(v.begin(), v.end());
-      auto [result, gasLeft] = m.splitGasBodyResult(b, b.CreateCall(body, args));
-      chargeAfterCall(gasLeft, gasRest);
-      return result;
-    }
-    uint64_t gasRest = gasBeforeCall();
-    llvm::Value *result;
-    if (body) {
-      llvm::SmallVector<llvm::Value *, 8> args{vmctx, callDepth_};
-      args.append(v.begin(), v.end());
-      result = b.CreateCall(body, args);
-    } else { // imported: its context gets the depth from ours
+    if (!body) { // imported: its context gets the depth from ours
+      uint64_t gasRest = gasBeforeCall();
       storeCallDepth();
-      result = m.emitCall(b, vmctx, callee->second, v);
+      llvm::Value *result = m.emitCall(b, vmctx, callee->second, v);
+      gasAfterCall(gasRest);
+      return result->getType()->isVoidTy() ? nullptr : result;
     }
-    gasAfterCall(gasRest);
-    return result->getType()->isVoidTy() ? nullptr : result;
+    // The body takes the depth in a register, and the counter too when it
+    // lives in one: it comes back with the results (with the rest of this
+    // metered block given back before, then charged again).
+    bool gasArgument = m.gasArgument();
+    uint64_t gasRest = gasArgument ? gasRefund() : gasBeforeCall();
+    llvm::SmallVector<llvm::Value *, 8> args{vmctx};
+    if (gasArgument) {
+      llvm::Value *gas = b.CreateLoad(b.getInt64Ty(), gasSlot_);
+      args.push_back(gasRest ? b.CreateAdd(gas, b.getInt64(gasRest)) : gas);
+    }
+    args.push_back(callDepth_);
+    args.append(v.begin(), v.end());
+    llvm::Value *returned = b.CreateCall(body, args);
+    if (!gasArgument) {
+      gasAfterCall(gasRest);
+      return returned->getType()->isVoidTy() ? nullptr : returned;
+    }
+    auto [result, gasLeft] = m.splitGasBodyResult(b, returned);
+    chargeAfterCall(gasLeft, gasRest);
+    return result;
   });
 }
 

@@ -207,9 +207,7 @@ llvm::Function *ModuleLowering::declareBody(uint32_t index,
   llvm::SmallVector<llvm::Value *, 8> args{vmctx};
   llvm::Value *gasCell = nullptr;
   if (gasArgument()) {
-    gasCell = builder.CreateLoad(
-        llvm::PointerType::getUnqual(ctx),
-        builder.CreateStructGEP(vmContextType, vmctx, rt::kGas));
+    gasCell = loadGasCell(builder, vmctx);
     args.push_back(builder.CreateLoad(i64, gasCell));
   }
   args.push_back(builder.CreateLoad(
@@ -232,6 +230,12 @@ llvm::Function *ModuleLowering::declareBody(uint32_t index,
   else
     builder.CreateRetVoid();
   return body;
+}
+
+llvm::Value *ModuleLowering::loadGasCell(llvm::IRBuilder<> &builder,
+                                         llvm::Value *vmctx) const {
+  return builder.CreateLoad(llvm::PointerType::getUnqual(ctx),
+                            builder.CreateStructGEP(vmContextType, vmctx, rt::kGas));
 }
 
 // A gas body returns the counter with its results, in registers: i64 alone,

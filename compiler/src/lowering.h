@@ -81,6 +81,8 @@ public:
                                                 BinaryenType results) const;
 
   llvm::Type *gasBodyReturnType(llvm::Type *results) const;
+  // The call's gas counter cell, *vmctx->gas.
+  llvm::Value *loadGasCell(llvm::IRBuilder<> &builder, llvm::Value *vmctx) const;
   // A gas body's returned value as (results or null, gas counter).
   std::pair<llvm::Value *, llvm::Value *>
   splitGasBodyResult(llvm::IRBuilder<> &builder, llvm::Value *returned) const;
