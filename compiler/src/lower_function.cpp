@@ -123,7 +123,7 @@ void FunctionLowering::emitNativeStackCheck() {
   auto *trap = llvm::BasicBlock::Create(m.ctx, "stack.exhausted", llvmFunction_);
   llvm::IRBuilder<> trapBuilder(trap);
   if (m.gasArgument())
-    trapBuilder.CreateStore(llvmFunction_->getArg(1),
+    trapBuilder.CreateStore(llvmFunction_->getArg(ModuleLowering::kBodyGasArgument),
                             m.loadGasCell(trapBuilder, vmctx));
   trapBuilder.CreateCall(m.trapFunction,
                          {vmctx, trapBuilder.getInt32(NOMOS_TRAP_STACK_EXHAUSTED)});
@@ -395,10 +395,10 @@ Expected<void> FunctionLowering::run() {
   std::vector<BinaryenType> types =
       expandType(BinaryenFunctionGetParams(function_));
   size_t params = types.size();
-  // (vmctx, [gas,] depth, params...): ModuleLowering::bodies.
+  // (vmctx, depth, [gas,] params...): ModuleLowering::bodies.
   bool gasArgument = m.gasArgument();
-  unsigned depthArgument = gasArgument ? 2 : 1;
-  unsigned firstParam = depthArgument + 1;
+  unsigned firstParam = gasArgument ? ModuleLowering::kBodyGasArgument + 1
+                                    : ModuleLowering::kBodyDepthArgument + 1;
   for (uint32_t i = 0; i < BinaryenFunctionGetNumVars(function_); ++i)
     types.push_back(BinaryenFunctionGetVar(function_, i));
   for (size_t i = 0; i < types.size(); ++i) {
@@ -421,7 +421,8 @@ Expected<void> FunctionLowering::run() {
     gasCell_ = loadContextField(rt::kGas, llvm::PointerType::getUnqual(m.ctx));
     if (m.gasInRegister) {
       gasSlot_ = entryAlloca(b.getInt64Ty(), "gas.slot");
-      b.CreateStore(gasArgument ? static_cast<llvm::Value *>(llvmFunction_->getArg(1))
+      b.CreateStore(gasArgument ? static_cast<llvm::Value *>(llvmFunction_->getArg(
+                                      ModuleLowering::kBodyGasArgument))
                                 : runtimeLoad(b.getInt64Ty(), gasCell_),
                     gasSlot_);
     } else {
@@ -446,7 +447,7 @@ Expected<void> FunctionLowering::run() {
   // a store at entry and another at return, reloaded by the callee, put a
   // store-to-load forwarding on every call's critical path.
   auto *i32 = b.getInt32Ty();
-  callDepth_ = b.CreateAdd(llvmFunction_->getArg(depthArgument),
+  callDepth_ = b.CreateAdd(llvmFunction_->getArg(ModuleLowering::kBodyDepthArgument),
                            b.getInt32(frameUnits(types.size())), "depth");
   trapIf(b.CreateICmpUGT(callDepth_, loadContextField(rt::kMaxCallDepth, i32)),
          NOMOS_TRAP_STACK_EXHAUSTED);
@@ -872,12 +873,11 @@ OpResult FunctionLowering::emitCall(BinaryenExpressionRef expr) {
     // metered block given back before, then charged again).
     bool gasArgument = m.gasArgument();
     uint64_t gasRest = gasArgument ? gasRefund() : gasBeforeCall();
-    llvm::SmallVector<llvm::Value *, 8> args{vmctx};
+    llvm::SmallVector<llvm::Value *, 8> args{vmctx, callDepth_};
     if (gasArgument) {
       llvm::Value *gas = b.CreateLoad(b.getInt64Ty(), gasSlot_);
       args.push_back(gasRest ? b.CreateAdd(gas, b.getInt64(gasRest)) : gas);
     }
-    args.push_back(callDepth_);
     args.append(v.begin(), v.end());
     llvm::Value *returned = b.CreateCall(body, args);
     if (!gasArgument) {

@@ -188,10 +188,9 @@ llvm::Function *ModuleLowering::declareBody(uint32_t index,
                                             const char *name) {
   auto *i64 = llvm::Type::getInt64Ty(ctx);
   auto *i32 = llvm::Type::getInt32Ty(ctx);
-  llvm::SmallVector<llvm::Type *, 8> params{signature->getParamType(0)};
+  llvm::SmallVector<llvm::Type *, 8> params{signature->getParamType(0), i32};
   if (gasArgument())
     params.push_back(i64);
-  params.push_back(i32);
   for (unsigned p = 1; p < signature->getNumParams(); ++p)
     params.push_back(signature->getParamType(p));
   llvm::Type *results = signature->getReturnType();
@@ -204,14 +203,13 @@ llvm::Function *ModuleLowering::declareBody(uint32_t index,
   llvm::Function *wrapper = functions[index];
   llvm::IRBuilder<> builder(llvm::BasicBlock::Create(ctx, "entry", wrapper));
   llvm::Value *vmctx = wrapper->getArg(0);
-  llvm::SmallVector<llvm::Value *, 8> args{vmctx};
+  llvm::SmallVector<llvm::Value *, 8> args{vmctx, builder.CreateLoad(
+      i32, builder.CreateStructGEP(vmContextType, vmctx, rt::kCallDepth))};
   llvm::Value *gasCell = nullptr;
   if (gasArgument()) {
     gasCell = loadGasCell(builder, vmctx);
     args.push_back(builder.CreateLoad(i64, gasCell));
   }
-  args.push_back(builder.CreateLoad(
-      i32, builder.CreateStructGEP(vmContextType, vmctx, rt::kCallDepth)));
   for (unsigned p = 1; p < wrapper->arg_size(); ++p)
     args.push_back(wrapper->getArg(p));
   llvm::CallInst *returned = builder.CreateCall(body, args);

@@ -50,12 +50,15 @@ public:
   // By wasm function index; imported functions have none.
   std::vector<llvm::Function *> functions;
   // By wasm function index, the function's body, which takes its caller's
-  // call depth after vmctx, and before it the gas counter when that is in
-  // a register: (vmctx, [gas,] depth, params...); with the counter, it
-  // returns it with its results. functions[i] is a wrapper that loads them
+  // call depth after vmctx, and after it the gas counter when that is in
+  // a register: (vmctx, depth, [gas,] params...); with the counter, it
+  // returns it with its results (in and out in one register, rdx on x86-64:
+  // no copies around a call). functions[i] is a wrapper that loads them
   // from vmctx (for thunks, tables and other instances); direct calls pass
   // them in registers.
   std::vector<llvm::Function *> bodies;
+  static constexpr unsigned kBodyDepthArgument = 1;
+  static constexpr unsigned kBodyGasArgument = 2; // when gasArgument()
   std::vector<llvm::FunctionType *> functionTypes; // all, imports included
   llvm::StringMap<uint32_t> functionIndex;          // Binaryen name -> index
   llvm::StringMap<uint32_t> globalIndex;            // Binaryen name -> index
