@@ -167,7 +167,9 @@ TEST(Gas, SameGasAtEveryOptimizationLevel) {
       {"grow", {Value::i32(1)}},  {"fill", {}},
       {"gas", {}},                {"log5", {}},
       {"spin", {}},               {"recurse", {}},
-      {"mix", {Value::i32(1000)}}, {"mix", {Value::i32(0)}}};
+      {"mix", {Value::i32(1000)}}, {"mix", {Value::i32(0)}},
+      {"sort", {Value::i32(5)}},  {"countdown", {Value::i32(50)}},
+      {"nested", {Value::i32(30)}}};
   std::vector<std::vector<std::string>> outcomes;
   for (unsigned opt : {0u, 1u, 2u, 3u})
     for (bool inRegister : {true, false}) {
@@ -187,6 +189,10 @@ TEST(Gas, SameGasAtEveryOptimizationLevel) {
     EXPECT_EQ(outcomes[i], outcomes[0]) << "configuration " << i;
   // mix(1000): a loop with a call, an if and a trap-free remainder.
   EXPECT_NE(outcomes[0][16].find("mix: "), std::string::npos);
+  // sort(5) sorts "hello": "ehll" read back as an i32.
+  EXPECT_NE(outcomes[0][18].find("sort: "), std::string::npos);
+  EXPECT_NE(outcomes[0][18].find(std::to_string(0x6c6c6865)), std::string::npos)
+      << outcomes[0][18];
 }
 
 // Every limit below what a call needs runs out of gas having used exactly the
@@ -197,7 +203,8 @@ TEST(Gas, EveryLimitBelowTheCostRunsOutOfGasThere) {
   std::vector<Case> cases = {{"straight", {}},           {"branches", {Value::i32(0)}},
                              {"loop", {Value::i32(9)}},  {"calls", {}},
                              {"call_mid", {}},           {"mix", {Value::i32(12)}},
-                             {"fib", {Value::i32(9)}}};
+                             {"fib", {Value::i32(9)}},  {"sort", {Value::i32(5)}},
+                             {"countdown", {Value::i32(20)}}, {"nested", {Value::i32(6)}}};
   for (unsigned opt : {0u, 2u})
     for (bool inRegister : {true, false}) {
       VM vm = gasVM(engineWith(opt, inRegister));

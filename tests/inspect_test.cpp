@@ -60,6 +60,21 @@ TEST(Inspect, LoopsWithoutCallsAreAlignedTo32Bytes) {
   }
 }
 
+// A metered loop's counter comes around the back edge through an empty asm
+// (compiler/src/gas_counter.cpp), which emits nothing.
+TEST(Inspect, MeteredLoopCounterIsHiddenFromLoopStrengthReduction) {
+  Engine metered;
+  Engine unmetered(EngineOptions{.metering = false});
+  auto ir = metered.inspect(inspectModule(), Stage::LLVMOpt, "hash");
+  auto plain = unmetered.inspect(inspectModule(), Stage::LLVMOpt, "hash");
+  ASSERT_TRUE(ir && plain);
+  EXPECT_NE(ir->find("asm \"\", \"=r,0\""), std::string::npos) << *ir;
+  EXPECT_EQ(plain->find("asm "), std::string::npos) << *plain;
+  auto code = metered.inspect(inspectModule(), Stage::Asm, "hash");
+  ASSERT_TRUE(code);
+  EXPECT_NE(code->find("#APP"), std::string::npos) << *code; // the empty asm
+}
+
 TEST(Inspect, UnknownFunctionAndStageNames) {
   Engine engine;
   auto missing = engine.inspect(inspectModule(), Stage::Asm, "nope");

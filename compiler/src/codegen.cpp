@@ -5,6 +5,7 @@
 
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/IR/Dominators.h>
 #include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/Passes/PassBuilder.h>
@@ -136,7 +137,8 @@ llvm::OptimizationLevel optimizationLevel(unsigned level) {
 bool makesCalls(const llvm::Loop &loop) {
   for (const llvm::BasicBlock *block : loop.blocks())
     for (const llvm::Instruction &inst : *block)
-      if (llvm::isa<llvm::CallBase>(inst) && !llvm::isa<llvm::IntrinsicInst>(inst))
+      if (auto *call = llvm::dyn_cast<llvm::CallBase>(&inst);
+          call && !llvm::isa<llvm::IntrinsicInst>(call) && !call->isInlineAsm())
         return true;
   return false;
 }
@@ -167,6 +169,20 @@ struct AlignInnerLoopsPass : llvm::PassInfoMixin<AlignInnerLoopsPass> {
   }
 };
 
+// The gas counter in one register (gas_counter.cpp).
+struct GasCounterPass : llvm::PassInfoMixin<GasCounterPass> {
+  llvm::PreservedAnalyses run(llvm::Function &function,
+                              llvm::FunctionAnalysisManager &analyses) {
+    if (!tidyGasCounter(function,
+                        analyses.getResult<llvm::DominatorTreeAnalysis>(function),
+                        analyses.getResult<llvm::LoopAnalysis>(function)))
+      return llvm::PreservedAnalyses::all();
+    llvm::PreservedAnalyses kept; // operands and instructions: blocks stay
+    kept.preserveSet<llvm::CFGAnalyses>();
+    return kept;
+  }
+};
+
 void optimize(llvm::Module &module, llvm::TargetMachine &machine,
               unsigned level) {
   llvm::LoopAnalysisManager loops;
@@ -181,7 +197,10 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   builder.crossRegisterProxies(loops, functions, cgscc, modules);
   builder.registerOptimizerLastEPCallback(
       [](llvm::ModulePassManager &passes, llvm::OptimizationLevel) {
-        passes.addPass(llvm::createModuleToFunctionPassAdaptor(AlignInnerLoopsPass()));
+        llvm::FunctionPassManager last;
+        last.addPass(GasCounterPass());
+        last.addPass(AlignInnerLoopsPass());
+        passes.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(last)));
       });
   llvm::OptimizationLevel opt = optimizationLevel(level);
   llvm::ModulePassManager passes =

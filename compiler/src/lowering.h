@@ -17,6 +17,11 @@
 #include <memory>
 #include <optional>
 
+namespace llvm {
+class DominatorTree;
+class LoopInfo;
+} // namespace llvm
+
 namespace nomos::compiler {
 
 // Builds the LLVM module for a whole wasm module.
@@ -301,5 +306,9 @@ llvm::Constant *v128Constant(llvm::LLVMContext &ctx, BinaryenExpressionRef expr)
 // tagged ones whose value no payload-observing operation can reach.
 llvm::Value *markNaNCanonicalization(llvm::Value *select);
 void removeUnobservedNaNCanonicalization(llvm::Function &function);
+// gas_counter.cpp: after optimization, computes the gas counter's charges
+// so that code generation keeps it in one register (false: no gas checks).
+bool tidyGasCounter(llvm::Function &function, llvm::DominatorTree &dominators,
+                    llvm::LoopInfo &loops);
 
 } // namespace nomos::compiler

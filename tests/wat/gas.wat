@@ -114,4 +114,48 @@
         (br_if $l (i32.ge_u (local.tee $n (i32.add (local.get $n) (i32.const -2)))
                             (i32.const 2)))))
     (i64.add (local.get $acc) (i64.extend_i32_u (local.get $n))))
+
+  ;; insertion sort of the n bytes at 0 ("hello"): an inner loop with two
+  ;; exits (a counted one, and one on a byte it loads) and a store, so
+  ;; several checks per iteration and a counter leaving the loop either way
+  (func (export "sort") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $x i32)
+    (local.set $i (i32.const 1))
+    (block $done
+      (loop $outer
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $x (i32.load8_u (local.get $i)))
+        (local.set $j (local.get $i))
+        (block $placed
+          (loop $inner
+            (br_if $placed (i32.eqz (local.get $j)))
+            (br_if $placed (i32.le_u (i32.load8_u (i32.sub (local.get $j) (i32.const 1)))
+                                     (local.get $x)))
+            (i32.store8 (local.get $j) (i32.load8_u (i32.sub (local.get $j) (i32.const 1))))
+            (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+            (br $inner)))
+        (i32.store8 (local.get $j) (local.get $x))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $outer)))
+    (i32.load (i32.const 0)))
+
+  ;; a loop that leaves at its bottom, where its counter has come around:
+  ;; the charges after it are taken from the loop's last value
+  (func (export "countdown") (param $n i32) (result i32) (local $s i32)
+    (loop $l
+      (local.set $s (i32.add (local.get $s) (local.get $n)))
+      (i32.store (i32.const 16) (local.get $s))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (i32.add (i32.load (i32.const 16)) (local.get $s)))
+
+  ;; nested loops whose inner one leaves at its bottom, as matmul's do
+  (func (export "nested") (param $n i32) (result i32) (local $i i32) (local $j i32) (local $s i32)
+    (loop $outer
+      (local.set $j (local.get $n))
+      (loop $inner
+        (i32.store (i32.shl (local.get $j) (i32.const 2))
+                   (local.tee $s (i32.add (local.get $s) (local.get $j))))
+        (br_if $inner (local.tee $j (i32.sub (local.get $j) (i32.const 1)))))
+      (br_if $outer (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                              (local.get $n))))
+    (local.get $s))
 )
