@@ -75,6 +75,18 @@ TEST(Inspect, MeteredLoopCounterIsHiddenFromLoopStrengthReduction) {
   EXPECT_NE(code->find("#APP"), std::string::npos) << *code; // the empty asm
 }
 
+// A stored float result is canonicalized with a branch around the rare NaN
+// (ucomisd + jp), not a compare and blend on the value's path.
+TEST(Inspect, StoredFloatsBranchAroundTheirNaNCanonicalization) {
+  Engine engine(EngineOptions{.metering = false});
+  auto code = engine.inspect(inspectModule(), Stage::Asm, "scale");
+  ASSERT_TRUE(code);
+  EXPECT_NE(code->find("ucomisd"), std::string::npos) << *code;
+  EXPECT_NE(code->find("jp"), std::string::npos) << *code;
+  EXPECT_EQ(code->find("cmpunordsd"), std::string::npos) << *code;
+  EXPECT_EQ(code->find("blendv"), std::string::npos) << *code;
+}
+
 TEST(Inspect, UnknownFunctionAndStageNames) {
   Engine engine;
   auto missing = engine.inspect(inspectModule(), Stage::Asm, "nope");

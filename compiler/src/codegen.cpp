@@ -169,6 +169,15 @@ struct AlignInnerLoopsPass : llvm::PassInfoMixin<AlignInnerLoopsPass> {
   }
 };
 
+// NaN canonicalizations as branches (nan_canonicalization.cpp).
+struct BranchAroundNaNsPass : llvm::PassInfoMixin<BranchAroundNaNsPass> {
+  llvm::PreservedAnalyses run(llvm::Function &function,
+                              llvm::FunctionAnalysisManager &) {
+    return branchAroundNaNCanonicalization(function) ? llvm::PreservedAnalyses::none()
+                                                     : llvm::PreservedAnalyses::all();
+  }
+};
+
 // The gas counter in one register (gas_counter.cpp).
 struct GasCounterPass : llvm::PassInfoMixin<GasCounterPass> {
   llvm::PreservedAnalyses run(llvm::Function &function,
@@ -198,6 +207,7 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   builder.registerOptimizerLastEPCallback(
       [](llvm::ModulePassManager &passes, llvm::OptimizationLevel) {
         llvm::FunctionPassManager last;
+        last.addPass(BranchAroundNaNsPass());
         last.addPass(GasCounterPass());
         last.addPass(AlignInnerLoopsPass());
         passes.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(last)));

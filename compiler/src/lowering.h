@@ -306,6 +306,9 @@ llvm::Constant *v128Constant(llvm::LLVMContext &ctx, BinaryenExpressionRef expr)
 // tagged ones whose value no payload-observing operation can reach.
 llvm::Value *markNaNCanonicalization(llvm::Value *select);
 void removeUnobservedNaNCanonicalization(llvm::Function &function);
+// Turns each scalar canonicalization left after optimization into a branch
+// around the rare NaN case; returns whether it changed anything.
+bool branchAroundNaNCanonicalization(llvm::Function &function);
 // gas_counter.cpp: after optimization, computes the gas counter's charges
 // so that code generation keeps it in one register (false: no gas checks).
 bool tidyGasCounter(llvm::Function &function, llvm::DominatorTree &dominators,

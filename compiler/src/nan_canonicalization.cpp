@@ -18,6 +18,8 @@
 #include <llvm/IR/InstIterator.h>
 #include <llvm/IR/Instructions.h>
 #include <llvm/IR/IntrinsicInst.h>
+#include <llvm/IR/MDBuilder.h>
+#include <llvm/Transforms/Utils/BasicBlockUtils.h>
 
 namespace nomos::compiler {
 
@@ -171,6 +173,36 @@ void removeUnobservedNaNCanonicalization(llvm::Function &function) {
       unobserved.push_back(llvm::cast<llvm::SelectInst>(&inst));
   for (llvm::SelectInst *canonical : unobserved)
     removeCanonicalization(canonical);
+}
+
+// select(r is NaN, canonical, r) puts the NaN test on r's data path: a
+// value stored and loaded again in the next iteration (nbody's velocities)
+// waits for the compare and the blend every time. A branch that is almost
+// never taken is predicted instead, so r flows straight on. Runs after the
+// optimizer (which would fold the branch back into a select).
+bool branchAroundNaNCanonicalization(llvm::Function &function) {
+  llvm::SmallVector<llvm::SelectInst *, 32> canonicalizations;
+  for (llvm::Instruction &inst : llvm::instructions(function))
+    if (isCanonicalization(&inst) && inst.getType()->isFloatingPointTy() &&
+        llvm::isa<llvm::ConstantFP>(llvm::cast<llvm::SelectInst>(inst).getTrueValue()))
+      canonicalizations.push_back(llvm::cast<llvm::SelectInst>(&inst));
+  if (canonicalizations.empty())
+    return false;
+  llvm::MDNode *rare =
+      llvm::MDBuilder(function.getContext()).createUnlikelyBranchWeights();
+  for (llvm::SelectInst *select : canonicalizations) {
+    llvm::BasicBlock *head = select->getParent();
+    llvm::Instruction *isNaN =
+        llvm::SplitBlockAndInsertIfThen(select->getCondition(), select, false, rare);
+    auto *phi = llvm::PHINode::Create(select->getType(), 2, "",
+                                      select->getParent()->begin());
+    phi->addIncoming(select->getFalseValue(), head);
+    phi->addIncoming(select->getTrueValue(), isNaN->getParent());
+    phi->takeName(select);
+    select->replaceAllUsesWith(phi);
+    select->eraseFromParent();
+  }
+  return true;
 }
 
 } // namespace nomos::compiler

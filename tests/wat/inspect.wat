@@ -23,4 +23,14 @@
         (local.set $h (i32.xor (i32.mul (local.get $h) (i32.const 31))
                                (i32.load8_u (local.get $n))))
         (br $l)))
-    (local.get $h)))
+    (local.get $h))
+  ;; scales n doubles in place (each stored product is canonicalized)
+  (func $scale (export "scale") (param $n i32) (param $k f64)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (f64.store (i32.shl (local.get $n) (i32.const 3))
+                   (f64.mul (f64.load (i32.shl (local.get $n) (i32.const 3)))
+                            (local.get $k)))
+        (br $l)))))
