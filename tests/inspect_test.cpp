@@ -46,18 +46,27 @@ TEST(Inspect, MeteredStageHasTheGasPass) {
   EXPECT_NE(metered->find("global.set"), std::string::npos) << *metered;
 }
 
-// Innermost loops without calls start on a 32-byte boundary; loops that
-// call keep the target's 16 (compiler/src/codegen.cpp, alignInnerLoops).
-TEST(Inspect, LoopsWithoutCallsAreAlignedTo32Bytes) {
+// Innermost counted loops without calls start on a 32-byte boundary; loops
+// that call, and searches that stop at a value they load, keep the
+// target's 16 (compiler/src/codegen.cpp, AlignInnerLoopsPass).
+TEST(Inspect, CountedLoopsWithoutCallsAreAlignedTo32Bytes) {
   for (bool metered : {false, true}) {
+    SCOPED_TRACE(metered ? "metered" : "unmetered");
     Engine engine(EngineOptions{.metering = metered});
     auto leaf = engine.inspect(inspectModule(), Stage::Asm, "hash");
     auto calling = engine.inspect(inspectModule(), Stage::Asm, "sum_squares");
-    ASSERT_TRUE(leaf && calling);
+    auto search = engine.inspect(inspectModule(), Stage::Asm, "find");
+    ASSERT_TRUE(leaf && calling && search);
     EXPECT_NE(leaf->find(".p2align\t5"), std::string::npos) << *leaf;
     EXPECT_EQ(calling->find(".p2align\t5"), std::string::npos) << *calling;
     EXPECT_NE(calling->find(".p2align\t4"), std::string::npos) << *calling;
+    EXPECT_EQ(search->find(".p2align\t5"), std::string::npos) << *search;
   }
+  // Each function starts a 64-byte line (the directive comes before the
+  // function's own text).
+  auto whole = Engine().inspect(inspectModule(), Stage::Asm);
+  ASSERT_TRUE(whole);
+  EXPECT_NE(whole->find(".p2align\t6, 0x90\n\t.type\tw.g.hash"), std::string::npos) << *whole;
 }
 
 // A metered loop's counter comes around the back edge through an empty asm

@@ -4,6 +4,7 @@
 #include <nomos/metering/gas_injection.h>
 
 #include <llvm/Analysis/LoopInfo.h>
+#include <llvm/Analysis/ScalarEvolution.h>
 #include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/IR/Dominators.h>
 #include <llvm/IR/IntrinsicInst.h>
@@ -143,12 +144,31 @@ bool makesCalls(const llvm::Loop &loop) {
   return false;
 }
 
-// Innermost loops without calls start on a 32-byte boundary (x86 aligns
-// loops to 16): a small hot loop that straddles a 32- or 64-byte line ran
-// a third slower here, so a kernel's speed depended on where the code
-// before it happened to end (sieve; BENCHMARKS.md). Loops that call keep
-// the default: their padding runs on every entry, which cost fib more
-// than it gained. Last in the pipeline, so no later pass drops it.
+// Whether every way out of `loop` other than a trap is counted: SCEV knows
+// after how many iterations it is taken (a search that stops at a value it
+// loads is not).
+bool exitsAreCounted(llvm::Loop &loop, llvm::ScalarEvolution &evolution) {
+  llvm::SmallVector<llvm::BasicBlock *, 4> exiting;
+  loop.getExitingBlocks(exiting);
+  for (llvm::BasicBlock *block : exiting) {
+    bool toTrapOnly = llvm::all_of(llvm::successors(block), [&](llvm::BasicBlock *next) {
+      return loop.contains(next) || llvm::isa<llvm::UnreachableInst>(next->getTerminator());
+    });
+    if (!toTrapOnly &&
+        llvm::isa<llvm::SCEVCouldNotCompute>(evolution.getExitCount(&loop, block)))
+      return false;
+  }
+  return true;
+}
+
+// Innermost counted loops without calls start on a 32-byte boundary (x86
+// aligns loops to 16): a small hot loop that straddles a 32- or 64-byte line
+// ran a third slower here, so a kernel's speed depended on where the code
+// before it happened to end (sieve; BENCHMARKS.md). The padding runs each
+// time the loop is entered, so loops that call keep the default (it cost fib
+// more than it gained), and so do loops that stop at a value they load
+// (quicksort's partition scans: a few iterations per entry).
+// Last in the pipeline, so no later pass drops it.
 struct AlignInnerLoopsPass : llvm::PassInfoMixin<AlignInnerLoopsPass> {
   llvm::PreservedAnalyses run(llvm::Function &function,
                               llvm::FunctionAnalysisManager &analyses) {
@@ -158,9 +178,10 @@ struct AlignInnerLoopsPass : llvm::PassInfoMixin<AlignInnerLoopsPass> {
         llvm::ConstantAsMetadata::get(
             llvm::ConstantInt::get(llvm::Type::getInt32Ty(ctx), 32))};
     llvm::MDNode *alignment = llvm::MDNode::get(ctx, align);
+    auto &evolution = analyses.getResult<llvm::ScalarEvolutionAnalysis>(function);
     for (llvm::Loop *loop :
          analyses.getResult<llvm::LoopAnalysis>(function).getLoopsInPreorder()) {
-      if (!loop->isInnermost() || makesCalls(*loop))
+      if (!loop->isInnermost() || makesCalls(*loop) || !exitsAreCounted(*loop, evolution))
         continue;
       loop->setLoopID(llvm::makePostTransformationMetadata(
           ctx, loop->getLoopID(), {"llvm.loop.align"}, {alignment}));
@@ -238,10 +259,16 @@ buildModule(const metering::LoadedModule &input, const CompileOptions &options,
   auto module = lowering.run();
   if (!module)
     return module;
-  // Before any optimization, so that the same canonicalizations stay at
-  // every level.
-  for (llvm::Function &function : **module)
+  for (llvm::Function &function : **module) {
+    // Before any optimization, so that the same canonicalizations stay at
+    // every level.
     removeUnobservedNaNCanonicalization(function);
+    // Each function starts a 64-byte line, so that where its loops fall
+    // depends on its own code only, not on the size of the functions before
+    // it (quicksort moved by 6% when another function's loop got aligned).
+    if (!function.isDeclaration())
+      function.setAlignment(llvm::Align(64));
+  }
   (*module)->setDataLayout(machine.createDataLayout());
   (*module)->setTargetTriple(machine.getTargetTriple().str());
   if (optimized)

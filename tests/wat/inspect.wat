@@ -24,6 +24,15 @@
                                (i32.load8_u (local.get $n))))
         (br $l)))
     (local.get $h))
+  ;; a search: the loop stops at a value it loads (not counted)
+  (func $find (export "find") (param $x i32) (result i32)
+    (local $i i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eq (i32.load8_u (local.get $i)) (local.get $x)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $l)))
+    (local.get $i))
   ;; scales n doubles in place (each stored product is canonicalized)
   (func $scale (export "scale") (param $n i32) (param $k f64)
     (block $done
