@@ -23,6 +23,7 @@
 #include <nomos/compiler/runtime_abi.h>
 
 #include <llvm/ADT/SetVector.h>
+#include <llvm/Analysis/CFG.h>
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/IR/Dominators.h>
 #include <llvm/IR/IRBuilder.h>
@@ -143,23 +144,34 @@ void hideBackEdges(llvm::PHINode &counter, const llvm::Loop &loop,
 
 // A charge `counter - cost` in the block a check `counter < cost` continues
 // to moves up beside the check: CodeGenPrepare fuses the two into one `sub`
-// whose borrow the branch tests, but only within one block.
-void moveChargesToTheirChecks(llvm::ArrayRef<Check> checks) {
+// whose borrow the branch tests, but only within one block. Only where the
+// counter dies at the charge (no other use after the check), or the fused
+// `sub` would need a copy of it first.
+void moveChargesToTheirChecks(llvm::ArrayRef<Check> checks,
+                              llvm::DominatorTree &dominators, llvm::LoopInfo &loops) {
   for (const Check &check : checks) {
-    // Only where the counter dies at the charge: else the fused `sub`
-    // would need a copy of it first.
+    llvm::BasicBlock *from = check.branch->getParent();
     llvm::BasicBlock *cont = check.branch->getSuccessor(1);
-    if (cont->getSinglePredecessor() != check.branch->getParent() ||
-        check.counter->getNumUses() != 2 || !check.compare->hasOneUse())
+    if (cont->getSinglePredecessor() != from || !check.compare->hasOneUse())
       continue;
-    for (llvm::User *user : check.counter->users()) {
-      auto *charge = llvm::dyn_cast<llvm::Instruction>(user);
-      if (charge && charge->getParent() == cont &&
-          spentFrom(charge, check.counter) == check.cost) {
-        charge->moveBefore(check.branch);
-        break;
+    llvm::Instruction *charge = nullptr;
+    bool usedLater = false;
+    for (llvm::Use &use : check.counter->uses()) {
+      auto *inst = llvm::cast<llvm::Instruction>(use.getUser());
+      if (inst == check.compare)
+        continue;
+      if (!charge && inst->getParent() == cont &&
+          spentFrom(inst, check.counter) == check.cost) {
+        charge = inst;
+        continue;
       }
+      // A phi uses its value at the end of the block it comes from.
+      auto *phi = llvm::dyn_cast<llvm::PHINode>(inst);
+      llvm::BasicBlock *where = phi ? phi->getIncomingBlock(use) : inst->getParent();
+      usedLater |= llvm::isPotentiallyReachable(from, where, nullptr, &dominators, &loops);
     }
+    if (charge && !usedLater)
+      charge->moveBefore(check.branch);
   }
 }
 
@@ -193,7 +205,7 @@ bool tidyGasCounter(llvm::Function &function, llvm::DominatorTree &dominators,
       hideBackEdges(*phi, *loop, dominators);
   }
   // The checks again: some now test a loop's counter or a hidden one.
-  moveChargesToTheirChecks(gasChecks(function));
+  moveChargesToTheirChecks(gasChecks(function), dominators, loops);
   return true;
 }
 
