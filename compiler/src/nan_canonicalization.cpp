@@ -12,6 +12,8 @@
 // The pass runs on the lowered IR before any optimization, at every
 // optimization level, so the same canonicalizations stay at -O0 and -O3; and
 // it keeps one wherever a use is not known to be blind to the payload.
+// After optimization, branchAroundNaNCanonicalization turns the scalar ones
+// left into branches (the same values, off the data path).
 #include "lowering.h"
 
 #include <llvm/ADT/SmallPtrSet.h>
@@ -192,12 +194,12 @@ bool branchAroundNaNCanonicalization(llvm::Function &function) {
       llvm::MDBuilder(function.getContext()).createUnlikelyBranchWeights();
   for (llvm::SelectInst *select : canonicalizations) {
     llvm::BasicBlock *head = select->getParent();
-    llvm::Instruction *isNaN =
+    llvm::Instruction *toCanonical =
         llvm::SplitBlockAndInsertIfThen(select->getCondition(), select, false, rare);
     auto *phi = llvm::PHINode::Create(select->getType(), 2, "",
                                       select->getParent()->begin());
     phi->addIncoming(select->getFalseValue(), head);
-    phi->addIncoming(select->getTrueValue(), isNaN->getParent());
+    phi->addIncoming(select->getTrueValue(), toCanonical->getParent());
     phi->takeName(select);
     select->replaceAllUsesWith(phi);
     select->eraseFromParent();
