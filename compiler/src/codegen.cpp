@@ -213,6 +213,20 @@ struct GasCounterPass : llvm::PassInfoMixin<GasCounterPass> {
   }
 };
 
+// Loops that cannot trap in a copy the vectorizer can work on
+// (loop_versioning.cpp).
+struct VersionLoopsPass : llvm::PassInfoMixin<VersionLoopsPass> {
+  llvm::PreservedAnalyses run(llvm::Function &function,
+                              llvm::FunctionAnalysisManager &analyses) {
+    bool changed = versionLoopsForVectorization(
+        function, analyses.getResult<llvm::DominatorTreeAnalysis>(function),
+        analyses.getResult<llvm::LoopAnalysis>(function),
+        analyses.getResult<llvm::ScalarEvolutionAnalysis>(function),
+        accessTag(function.getContext(), "wasm memory"));
+    return changed ? llvm::PreservedAnalyses::none() : llvm::PreservedAnalyses::all();
+  }
+};
+
 void optimize(llvm::Module &module, llvm::TargetMachine &machine,
               unsigned level) {
   llvm::LoopAnalysisManager loops;
@@ -225,6 +239,10 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   builder.registerFunctionAnalyses(functions);
   builder.registerLoopAnalyses(loops);
   builder.crossRegisterProxies(loops, functions, cgscc, modules);
+  builder.registerVectorizerStartEPCallback(
+      [](llvm::FunctionPassManager &passes, llvm::OptimizationLevel) {
+        passes.addPass(VersionLoopsPass());
+      });
   builder.registerOptimizerLastEPCallback(
       [](llvm::ModulePassManager &passes, llvm::OptimizationLevel) {
         llvm::FunctionPassManager last;

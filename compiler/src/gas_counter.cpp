@@ -34,47 +34,13 @@ namespace nomos::compiler {
 
 namespace {
 
-// A block that traps with OutOfGas.
-bool isOutOfGasTrap(const llvm::BasicBlock &block) {
-  for (const llvm::Instruction &inst : block) {
-    auto *call = llvm::dyn_cast<llvm::CallInst>(&inst);
-    if (!call || !call->getCalledFunction() ||
-        call->getCalledFunction()->getName() != rt::kTrapFunction ||
-        call->arg_size() != 2)
-      continue;
-    auto *kind = llvm::dyn_cast<llvm::ConstantInt>(call->getArgOperand(1));
-    return kind && kind->getZExtValue() == NOMOS_TRAP_OUT_OF_GAS;
-  }
-  return false;
-}
-
-// A gas check: `counter < cost` branching to an OutOfGas trap.
-struct Check {
-  llvm::ICmpInst *compare;
-  llvm::BranchInst *branch;
-  llvm::Value *counter;
-  uint64_t cost;
-};
+using Check = GasCheck;
 
 llvm::SmallVector<Check, 32> gasChecks(llvm::Function &function) {
   llvm::SmallVector<Check, 32> checks;
-  for (llvm::BasicBlock &block : function) {
-    if (!isOutOfGasTrap(block))
-      continue;
-    for (llvm::BasicBlock *from : llvm::predecessors(&block)) {
-      auto *branch = llvm::dyn_cast<llvm::BranchInst>(from->getTerminator());
-      auto *compare = branch && branch->isConditional() &&
-                              branch->getSuccessor(0) == &block
-                          ? llvm::dyn_cast<llvm::ICmpInst>(branch->getCondition())
-                          : nullptr;
-      auto *cost = compare && compare->getPredicate() == llvm::ICmpInst::ICMP_ULT
-                       ? llvm::dyn_cast<llvm::ConstantInt>(compare->getOperand(1))
-                       : nullptr;
-      if (cost && compare->getType()->isIntegerTy(1) &&
-          compare->getOperand(0)->getType()->isIntegerTy(64))
-        checks.push_back({compare, branch, compare->getOperand(0), cost->getZExtValue()});
-    }
-  }
+  for (llvm::BasicBlock &block : function)
+    if (std::optional<Check> check = gasCheckAt(block))
+      checks.push_back(*check);
   return checks;
 }
 
@@ -184,6 +150,32 @@ llvm::Value *counterRoot(llvm::Value *counter) {
 }
 
 } // namespace
+
+bool isOutOfGasTrap(const llvm::BasicBlock &block) {
+  for (const llvm::Instruction &inst : block) {
+    auto *call = llvm::dyn_cast<llvm::CallInst>(&inst);
+    if (!call || !call->getCalledFunction() ||
+        call->getCalledFunction()->getName() != rt::kTrapFunction ||
+        call->arg_size() != 2)
+      continue;
+    auto *kind = llvm::dyn_cast<llvm::ConstantInt>(call->getArgOperand(1));
+    return kind && kind->getZExtValue() == NOMOS_TRAP_OUT_OF_GAS;
+  }
+  return false;
+}
+
+std::optional<GasCheck> gasCheckAt(llvm::BasicBlock &block) {
+  auto *branch = llvm::dyn_cast<llvm::BranchInst>(block.getTerminator());
+  if (!branch || !branch->isConditional() || !isOutOfGasTrap(*branch->getSuccessor(0)))
+    return std::nullopt;
+  auto *compare = llvm::dyn_cast<llvm::ICmpInst>(branch->getCondition());
+  auto *cost = compare && compare->getPredicate() == llvm::ICmpInst::ICMP_ULT
+                   ? llvm::dyn_cast<llvm::ConstantInt>(compare->getOperand(1))
+                   : nullptr;
+  if (!cost || !compare->getOperand(0)->getType()->isIntegerTy(64))
+    return std::nullopt;
+  return GasCheck{compare, branch, compare->getOperand(0), cost->getZExtValue()};
+}
 
 bool tidyGasCounter(llvm::Function &function, llvm::DominatorTree &dominators,
                     llvm::LoopInfo &loops) {

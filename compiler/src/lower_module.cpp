@@ -7,6 +7,14 @@
 
 namespace nomos::compiler {
 
+// Metadata nodes are uniqued, so the same name gives the same tag in
+// every pass that asks.
+llvm::MDNode *accessTag(llvm::LLVMContext &ctx, llvm::StringRef name) {
+  llvm::MDBuilder tbaa(ctx);
+  llvm::MDNode *type = tbaa.createTBAAScalarTypeNode(name, tbaa.createTBAARoot("nomos"));
+  return tbaa.createTBAAStructTagNode(type, type, 0);
+}
+
 ModuleLowering::ModuleLowering(const metering::LoadedModule &input,
                                llvm::LLVMContext &ctx)
     : input(input), ctx(ctx),
@@ -22,14 +30,8 @@ ModuleLowering::ModuleLowering(const metering::LoadedModule &input,
   tableType = llvm::StructType::create(ctx, {ptr, i32, i32}, "Table");
   funcRefType = llvm::StructType::create(ctx, {ptr, ptr, i32}, "FuncRef");
   importSlotType = llvm::StructType::create(ctx, {ptr, ptr}, "ImportSlot");
-  llvm::MDBuilder tbaa(ctx);
-  llvm::MDNode *root = tbaa.createTBAARoot("nomos");
-  auto tag = [&](const char *name) {
-    llvm::MDNode *type = tbaa.createTBAAScalarTypeNode(name, root);
-    return tbaa.createTBAAStructTagNode(type, type, 0);
-  };
-  guestMemoryTag = tag("wasm memory");
-  runtimeTag = tag("nomos runtime");
+  guestMemoryTag = accessTag(ctx, "wasm memory");
+  runtimeTag = accessTag(ctx, "nomos runtime");
 }
 
 Expected<llvm::Type *> ModuleLowering::lowerType(BinaryenType type) const {

@@ -20,6 +20,7 @@
 namespace llvm {
 class DominatorTree;
 class LoopInfo;
+class ScalarEvolution;
 } // namespace llvm
 
 namespace nomos::compiler {
@@ -309,6 +310,24 @@ void removeUnobservedNaNCanonicalization(llvm::Function &function);
 // Turns each scalar canonicalization left after optimization into a branch
 // around the rare NaN case; returns whether it changed anything.
 bool branchAroundNaNCanonicalization(llvm::Function &function);
+// The TBAA tag of memory accesses: "wasm memory" (guest memory) or
+// "nomos runtime" (the context, globals, tables).
+llvm::MDNode *accessTag(llvm::LLVMContext &ctx, llvm::StringRef name);
+// loop_versioning.cpp: runs each innermost counted loop that cannot trap
+// in a copy with plain loads and no gas checks (before the vectorizer).
+bool versionLoopsForVectorization(llvm::Function &function, llvm::DominatorTree &dominators,
+                                  llvm::LoopInfo &loops, llvm::ScalarEvolution &evolution,
+                                  const llvm::MDNode *guestTag);
+// A gas check: `counter < cost` branching to an OutOfGas trap, the
+// terminator of its block (gas_counter.cpp).
+struct GasCheck {
+  llvm::ICmpInst *compare;
+  llvm::BranchInst *branch;
+  llvm::Value *counter;
+  uint64_t cost;
+};
+bool isOutOfGasTrap(const llvm::BasicBlock &block);
+std::optional<GasCheck> gasCheckAt(llvm::BasicBlock &block);
 // gas_counter.cpp: after optimization, computes the gas counter's charges
 // so that code generation keeps it in one register (false: no gas checks).
 bool tidyGasCounter(llvm::Function &function, llvm::DominatorTree &dominators,
