@@ -7,6 +7,10 @@
 // arrays that overlap, 32-bit addresses that wrap.
 #include "test_util.h"
 
+#include <binaryen-c.h>
+
+#include <random>
+
 namespace nomos::test {
 namespace {
 
@@ -165,6 +169,240 @@ TEST(LoopVersioning, UncheckedCopyIsVectorizedWithoutShuffles) {
       EXPECT_EQ(ir->find("gather"), std::string::npos) << *ir;
       EXPECT_NE(ir->find("load volatile"), std::string::npos) << *ir;
     }
+}
+
+
+// Random counted loops over memory, built with Binaryen's C API: each
+// iteration does `copies` times `dst[i + j] = src[i + j] OP x` (x: dst's
+// own element, or a constant), with the element's address either an
+// offset= or an i32.add, as compilers emit both. Plus `init` and `digest`
+// (what tests/wat/loop_versioning.wat has), for the memory they share.
+class RandomLoop {
+public:
+  explicit RandomLoop(std::mt19937 &random) : random_(random) {}
+
+  Bytes build() {
+    module_ = BinaryenModuleCreate();
+    BinaryenModuleSetFeatures(module_, BinaryenFeatureMVP());
+    BinaryenSetMemory(module_, 1, 0xffffffffu, nullptr, nullptr, nullptr, nullptr, nullptr, 0,
+                      false);
+    BinaryenAddMemoryImport(module_, nullptr, "env", "memory", 0);
+    addKernel();
+    addInit();
+    addDigest();
+    if (!BinaryenModuleValidate(module_))
+      throw std::runtime_error("the random loop is not valid wasm");
+    bool debugInfo = BinaryenGetDebugInfo(); // a name section, for inspect
+    BinaryenSetDebugInfo(true);
+    BinaryenModuleAllocateAndWriteResult written =
+        BinaryenModuleAllocateAndWrite(module_, nullptr);
+    BinaryenSetDebugInfo(debugInfo);
+    const auto *data = static_cast<const uint8_t *>(written.binary);
+    Bytes binary(data, data + written.binaryBytes);
+    free(written.binary);
+    free(written.sourceMap);
+    BinaryenModuleDispose(module_);
+    return binary;
+  }
+
+  unsigned stride() const { return copies_ * bytes_; } // bytes per iteration
+
+private:
+  uint32_t pick(uint32_t n) { return random_() % n; }
+  BinaryenExpressionRef get(BinaryenIndex local) {
+    return BinaryenLocalGet(module_, local, BinaryenTypeInt32());
+  }
+  BinaryenExpressionRef i32(int32_t value) {
+    return BinaryenConst(module_, BinaryenLiteralInt32(value));
+  }
+
+  // kernel(dst, src, n): n iterations (n = 0: the 32-bit count wraps).
+  void addKernel() {
+    static BinaryenType (*const types[])() = {BinaryenTypeInt32, BinaryenTypeInt64,
+                                              BinaryenTypeFloat32, BinaryenTypeFloat64};
+    unsigned kind = pick(4);
+    BinaryenType type = types[kind]();
+    bytes_ = kind % 2 ? 8 : 4;
+    copies_ = 1 + pick(4);
+    bool readDst = pick(2);
+    std::vector<BinaryenOp> ops = kind == 0   ? std::vector{BinaryenAddInt32(), BinaryenMulInt32(),
+                                                          BinaryenXorInt32()}
+                                  : kind == 1 ? std::vector{BinaryenAddInt64(), BinaryenSubInt64()}
+                                  : kind == 2 ? std::vector{BinaryenAddFloat32(), BinaryenMulFloat32()}
+                                              : std::vector{BinaryenAddFloat64(), BinaryenSubFloat64()};
+    BinaryenOp op = ops[pick(ops.size())];
+    BinaryenExpressionRef constant =
+        kind == 0   ? i32(int32_t(random_()))
+        : kind == 1 ? BinaryenConst(module_, BinaryenLiteralInt64(int64_t(random_()) << 7))
+        : kind == 2 ? BinaryenConst(module_, BinaryenLiteralFloat32(1.5f))
+                    : BinaryenConst(module_, BinaryenLiteralFloat64(-0.75));
+    // locals: 0 dst, 1 src, 2 n, 3 i, 4 end
+    enum : BinaryenIndex { Dst, Src, N, I, End };
+    std::vector<BinaryenExpressionRef> body;
+    for (unsigned j = 0; j < copies_; ++j) {
+      bool explicitAdd = pick(2);
+      uint32_t offset = explicitAdd ? 0 : j * bytes_;
+      auto address = [&](BinaryenIndex base) {
+        BinaryenExpressionRef at = BinaryenBinary(module_, BinaryenAddInt32(), get(base), get(I));
+        return explicitAdd ? BinaryenBinary(module_, BinaryenAddInt32(), at, i32(j * bytes_)) : at;
+      };
+      BinaryenExpressionRef x =
+          readDst ? BinaryenLoad(module_, bytes_, false, offset, 1, type, address(Dst))
+                  : BinaryenExpressionCopy(constant, module_);
+      BinaryenExpressionRef value = BinaryenBinary(
+          module_, op, BinaryenLoad(module_, bytes_, false, offset, 1, type, address(Src)), x);
+      body.push_back(BinaryenStore(module_, bytes_, offset, 1, address(Dst), value, type));
+    }
+    body.push_back(BinaryenBreak(
+        module_, "l",
+        BinaryenBinary(module_, BinaryenNeInt32(),
+                       BinaryenLocalTee(module_, I,
+                                        BinaryenBinary(module_, BinaryenAddInt32(), get(I),
+                                                       i32(stride())),
+                                        BinaryenTypeInt32()),
+                       get(End)),
+        nullptr));
+    BinaryenExpressionRef loop =
+        BinaryenLoop(module_, "l", BinaryenBlock(module_, nullptr, body.data(), body.size(),
+                                                 BinaryenTypeNone()));
+    BinaryenExpressionRef start[] = {
+        BinaryenLocalSet(module_, End,
+                         BinaryenBinary(module_, BinaryenMulInt32(), get(N), i32(stride()))),
+        loop};
+    BinaryenType params[] = {BinaryenTypeInt32(), BinaryenTypeInt32(), BinaryenTypeInt32()};
+    BinaryenType locals[] = {BinaryenTypeInt32(), BinaryenTypeInt32()};
+    BinaryenAddFunction(module_, "kernel", BinaryenTypeCreate(params, 3), BinaryenTypeNone(),
+                        locals, 2, BinaryenBlock(module_, nullptr, start, 2, BinaryenTypeNone()));
+    BinaryenAddFunctionExport(module_, "kernel", "kernel");
+  }
+
+  // Every 4-byte word: a multiplicative hash of its address.
+  void addInit() {
+    BinaryenExpressionRef body[] = {
+        BinaryenStore(module_, 4, 0, 1, get(0),
+                      BinaryenBinary(module_, BinaryenMulInt32(), get(0), i32(-1640531535)),
+                      BinaryenTypeInt32()),
+        BinaryenBreak(module_, "l",
+                      BinaryenBinary(module_, BinaryenNeInt32(),
+                                     BinaryenLocalTee(module_, 0,
+                                                      BinaryenBinary(module_, BinaryenAddInt32(),
+                                                                     get(0), i32(4)),
+                                                      BinaryenTypeInt32()),
+                                     i32(65536)),
+                      nullptr)};
+    BinaryenType locals[] = {BinaryenTypeInt32()};
+    BinaryenAddFunction(module_, "init", BinaryenTypeNone(), BinaryenTypeNone(), locals, 1,
+                        BinaryenLoop(module_, "l", BinaryenBlock(module_, nullptr, body, 2,
+                                                                BinaryenTypeNone())));
+    BinaryenAddFunctionExport(module_, "init", "init");
+  }
+
+  // FNV-1a over the memory's 8-byte words.
+  void addDigest() {
+    auto h = [&] { return BinaryenLocalGet(module_, 1, BinaryenTypeInt64()); };
+    BinaryenExpressionRef body[] = {
+        BinaryenLocalSet(
+            module_, 1,
+            BinaryenBinary(module_, BinaryenMulInt64(),
+                           BinaryenBinary(module_, BinaryenXorInt64(), h(),
+                                          BinaryenLoad(module_, 8, false, 0, 1,
+                                                       BinaryenTypeInt64(), get(0))),
+                           BinaryenConst(module_, BinaryenLiteralInt64(0x100000001b3)))),
+        BinaryenBreak(module_, "l",
+                      BinaryenBinary(module_, BinaryenNeInt32(),
+                                     BinaryenLocalTee(module_, 0,
+                                                      BinaryenBinary(module_, BinaryenAddInt32(),
+                                                                     get(0), i32(8)),
+                                                      BinaryenTypeInt32()),
+                                     i32(65536)),
+                      nullptr)};
+    BinaryenExpressionRef all[] = {
+        BinaryenLoop(module_, "l",
+                     BinaryenBlock(module_, nullptr, body, 2, BinaryenTypeNone())),
+        h()};
+    BinaryenType locals[] = {BinaryenTypeInt32(), BinaryenTypeInt64()};
+    BinaryenAddFunction(module_, "digest", BinaryenTypeNone(), BinaryenTypeInt64(), locals, 2,
+                        BinaryenBlock(module_, nullptr, all, 2, BinaryenTypeInt64()));
+    BinaryenAddFunctionExport(module_, "digest", "digest");
+  }
+
+  std::mt19937 &random_;
+  BinaryenModuleRef module_ = nullptr;
+  unsigned bytes_ = 4;
+  unsigned copies_ = 1;
+};
+
+// What kernel(dst, src, n) leaves, as run() above does for the .wat's.
+std::string runKernel(Engine &engine, const Bytes &code, uint32_t dst, uint32_t src, uint32_t n,
+                      uint64_t gas, bool metered) {
+  auto memory = Extern::memory(1, std::nullopt);
+  if (!memory)
+    return memory.error().toString();
+  auto imports = [&](std::string_view, std::string_view) -> std::optional<Extern> {
+    return *memory;
+  };
+  Limits limits;
+  limits.gas = kPlenty;
+  auto checker = Instance::create(engine, code, imports, limits);
+  limits.gas = gas;
+  auto worker = Instance::create(engine, code, imports, limits);
+  if (!checker || !worker)
+    return "instantiation failed: " +
+           (checker ? worker.error().toString() : checker.error().toString());
+  if (!checker->call("init", std::vector<Value>{}))
+    return "init failed";
+  auto result = worker->call(
+      "kernel", std::vector<Value>{Value::i32(dst), Value::i32(src), Value::i32(n)});
+  std::string text = result ? "ok" : std::string(errorKindName(result.error().kind));
+  if (metered)
+    text += " gas " + std::to_string(worker->lastCallGas().used);
+  auto digest = checker->call("digest", std::vector<Value>{});
+  return text + " digest " + (digest ? toString(digest->at(0)) : digest.error().toString());
+}
+
+// Random loops, random arguments (in bounds, the last element or the
+// first out, overlapping, wrapping, n = 0) and gas limits (plenty, or part
+// of what the call needs): -O2 and -O3 must do what -O0 does, metered or
+// not. At -O0 nothing is versioned; at -O2 most of these loops are (the
+// test checks that it sees some), so both the unchecked copy and the
+// fallback are compared with the plain loop.
+TEST(LoopVersioning, RandomCountedLoopsAgreeWithO0) {
+  std::mt19937 random(20261126);
+  auto o0 = engineWith(0, true, true), o0Plain = engineWith(0, false, true);
+  auto o2 = engineWith(2, true, true), o3 = engineWith(3, true, false),
+       o2Plain = engineWith(2, false, true);
+  int versioned = 0;
+  for (int m = 0; m < 24; ++m) {
+    RandomLoop loop(random);
+    Bytes code = loop.build();
+    auto ir = o2->inspect(code, Stage::LLVMOpt, "kernel");
+    ASSERT_TRUE(ir) << ir.error().toString();
+    versioned += ir->find(".fast:") != std::string::npos;
+    uint32_t stride = loop.stride();
+    for (int a = 0; a < 6; ++a) {
+      uint32_t n = 1 + random() % 300, dst = random() % 20000, src = random() % 20000;
+      switch (a) {
+      case 1: dst = 65536 - stride * n + loop.stride() / 2; break; // the last one out
+      case 2: src = dst + (random() % 3) * 4; break;               // overlapping
+      case 3: dst = src; break;
+      case 4: n = random() % 2 ? 0 : n; src = 0xffffff00u + random() % 64; break;
+      default: break;
+      }
+      std::string full = runKernel(*o0, code, dst, src, n, kPlenty, true);
+      uint64_t gas = kPlenty;
+      if (a == 5 && full.substr(0, 7) == "ok gas ")
+        gas = std::stoull(full.substr(7)) * (1 + random() % 9) / 10;
+      std::string expected = runKernel(*o0, code, dst, src, n, gas, true);
+      std::string plain = runKernel(*o0Plain, code, dst, src, n, gas, false);
+      SCOPED_TRACE("module " + std::to_string(m) + " args " + std::to_string(dst) + ", " +
+                   std::to_string(src) + ", " + std::to_string(n) + " gas " +
+                   std::to_string(gas));
+      EXPECT_EQ(runKernel(*o2, code, dst, src, n, gas, true), expected);
+      EXPECT_EQ(runKernel(*o3, code, dst, src, n, gas, true), expected);
+      EXPECT_EQ(runKernel(*o2Plain, code, dst, src, n, gas, false), plain);
+    }
+  }
+  EXPECT_GE(versioned, 12) << "the random loops no longer exercise loop versioning";
 }
 
 } // namespace
