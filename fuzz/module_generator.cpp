@@ -118,20 +118,22 @@ private:
   void function(int index) {
     const Signature &sig = signatures_[index];
     locals_ = sig.params;
-    std::vector<BinaryenType> params, vars;
+    paramCount_ = BinaryenIndex(sig.params.size());
+    std::vector<BinaryenType> params;
+    vars_.clear();
     for (int type : sig.params)
       params.push_back(binaryenType(type));
     // One scratch local of each type after the parameters.
     for (int type = 0; type < NumTypes; ++type) {
       locals_.push_back(type);
-      vars.push_back(binaryenType(type));
+      vars_.push_back(binaryenType(type));
     }
     budget_ = 200;
     BinaryenExpressionRef body = expression(sig.result, 0);
     std::string name = "f" + std::to_string(index);
     BinaryenAddFunction(m_, name.c_str(),
                         BinaryenTypeCreate(params.data(), params.size()),
-                        binaryenType(sig.result), vars.data(), vars.size(), body);
+                        binaryenType(sig.result), vars_.data(), vars_.size(), body);
     BinaryenAddFunctionExport(m_, name.c_str(), name.c_str());
   }
 
@@ -188,9 +190,71 @@ private:
     return leaf(type);
   }
 
+  // A counted loop over memory, the shape the compiler versions
+  // (compiler/src/loop_versioning.cpp): `copies` stores per iteration to
+  // base + i (+ j * bytes, as offset= or as an i32.add) of a value computed
+  // from a load at another base + i; i goes up by copies * bytes, n times.
+  // Its counter is a local of its own, which no other expression touches.
+  BinaryenExpressionRef countedLoop(int depth) {
+    static const uint32_t kSizes[NumTypes] = {4, 8, 4, 8};
+    int type = byte() % NumTypes;
+    uint32_t bytes = kSizes[type];
+    uint32_t copies = 1 + byte() % 3;
+    int32_t step = int32_t(copies * bytes);
+    int32_t count = byte() % 64 + (byte() % 8 == 0 ? 0 : 1); // 0: 2^32 / step
+    BinaryenIndex counter = BinaryenIndex(paramCount_ + vars_.size());
+    vars_.push_back(BinaryenTypeInt32());
+    BinaryenExpressionRef dst = address(depth), src = address(depth);
+    BinaryenIndex dstLocal = BinaryenIndex(paramCount_ + vars_.size());
+    vars_.push_back(BinaryenTypeInt32());
+    BinaryenIndex srcLocal = BinaryenIndex(paramCount_ + vars_.size());
+    vars_.push_back(BinaryenTypeInt32());
+    auto at = [&](BinaryenIndex base, uint32_t j, bool add) {
+      BinaryenExpressionRef sum =
+          BinaryenBinary(m_, BinaryenAddInt32(), BinaryenLocalGet(m_, base, BinaryenTypeInt32()),
+                         BinaryenLocalGet(m_, counter, BinaryenTypeInt32()));
+      return add ? BinaryenBinary(m_, BinaryenAddInt32(), sum,
+                                  BinaryenConst(m_, BinaryenLiteralInt32(int32_t(j * bytes))))
+                 : sum;
+    };
+    std::vector<BinaryenExpressionRef> body;
+    const Op &op = kBinary[type][byte() % kBinary[type].size()];
+    for (uint32_t j = 0; j < copies; ++j) {
+      bool add = byte() % 2;
+      uint32_t offset = add ? 0 : j * bytes;
+      BinaryenExpressionRef loaded =
+          BinaryenLoad(m_, bytes, false, offset, 1, binaryenType(type), at(srcLocal, j, add));
+      // (an operator on another type, a comparison, would not give `type`)
+      BinaryenExpressionRef value =
+          op.operand == type ? BinaryenBinary(m_, op.op(), loaded, leaf(type)) : loaded;
+      body.push_back(BinaryenStore(m_, bytes, offset, 1, at(dstLocal, j, add), value,
+                                   binaryenType(type)));
+    }
+    std::string label = "c" + std::to_string(labels_++);
+    BinaryenExpressionRef next = BinaryenLocalTee(
+        m_, counter,
+        BinaryenBinary(m_, BinaryenAddInt32(), BinaryenLocalGet(m_, counter, BinaryenTypeInt32()),
+                       BinaryenConst(m_, BinaryenLiteralInt32(step))),
+        BinaryenTypeInt32());
+    body.push_back(BinaryenBreak(
+        m_, label.c_str(),
+        BinaryenBinary(m_, BinaryenNeInt32(), next,
+                       BinaryenConst(m_, BinaryenLiteralInt32(int32_t(uint32_t(count) * step)))),
+        nullptr));
+    BinaryenExpressionRef all[] = {
+        BinaryenLocalSet(m_, dstLocal, dst), BinaryenLocalSet(m_, srcLocal, src),
+        BinaryenLocalSet(m_, counter, BinaryenConst(m_, BinaryenLiteralInt32(0))),
+        BinaryenLoop(m_, label.c_str(),
+                     BinaryenBlock(m_, nullptr, body.data(), body.size(), BinaryenTypeNone()))};
+    return BinaryenBlock(m_, nullptr, all, 4, BinaryenTypeNone());
+  }
+
   // Something done for its effect: a store, a local.set, a memory.grow, a
-  // loop that runs while a condition holds, or a dropped value.
+  // loop that runs while a condition holds, a counted loop over memory, or
+  // a dropped value.
   BinaryenExpressionRef statement(int depth) {
+    if (byte() % 8 == 0)
+      return countedLoop(depth);
     switch (byte() % 5) {
     case 0: {
       int type = byte() % NumTypes;
@@ -264,6 +328,8 @@ private:
   BinaryenModuleRef m_;
   std::vector<Signature> signatures_;
   std::vector<int> locals_;
+  std::vector<BinaryenType> vars_; // the function's locals after its parameters
+  BinaryenIndex paramCount_ = 0;
   int budget_ = 0;
   int labels_ = 0;
 };

@@ -1,6 +1,7 @@
 // Makes a valid wasm module out of arbitrary bytes, for fuzz_run: the bytes
 // choose functions, signatures and expression trees (integer and float
-// arithmetic, conversions, memory, locals, calls, if/select/block/loop),
+// arithmetic, conversions, memory, locals, calls, if/select/block/loop,
+// counted loops over memory),
 // which Binaryen's C API assembles and writes.
 #pragma once
 
