@@ -22,18 +22,26 @@ struct Case {
 
 constexpr uint64_t kPlenty = 10'000'000;
 
-std::shared_ptr<Engine> engineWith(unsigned opt, bool metering, bool inRegister) {
+// Both memory strategies are set explicitly (the suite also runs again with
+// NOMOS_MEMORY=explicit): guard pages version on loads and gas, explicit
+// checks on their bounds checks and gas.
+std::shared_ptr<Engine> engineWith(unsigned opt, bool metering, bool inRegister,
+                                   MemoryStrategy memory = MemoryStrategy::GuardPages) {
   EngineOptions options;
   options.optLevel = opt;
   options.metering = metering;
   options.gasInRegister = inRegister;
+  options.memory = memory;
   return std::make_shared<Engine>(options);
 }
+
+constexpr MemoryStrategy kStrategies[] = {MemoryStrategy::GuardPages,
+                                          MemoryStrategy::ExplicitChecks};
 
 // What one call leaves: its result or trap, the gas it used (metered), and
 // a digest of the memory after it.
 std::string run(Engine &engine, const Case &c, bool metered) {
-  auto memory = Extern::memory(1, std::nullopt);
+  auto memory = Extern::memory(1, std::nullopt, engine.options().memory);
   if (!memory)
     return memory.error().toString();
   auto imports = [&](std::string_view, std::string_view) -> std::optional<Extern> {
@@ -90,6 +98,9 @@ std::vector<Case> cases() {
   all.push_back({"scale_back", 1024, 8, 10, kPlenty});
   all.push_back({"scale_back", 1024, 8192, 100, kPlenty});
   all.push_back({"stagger", 1024, 0, 100, kPlenty});
+  // The dropped load's last element is out of bounds: a trap, after the
+  // stores before it.
+  all.push_back({"probe", 1024, 65536 - 8 * 40 + 8, 40, kPlenty});
   return all;
 }
 
@@ -114,20 +125,22 @@ TEST(LoopVersioning, SameResultTrapGasAndMemoryEverywhere) {
   auto plain = engineWith(0, false, true);
   for (const Case &c : all)
     unmetered.push_back(run(*plain, c, false));
-  for (unsigned opt : {0u, 1u, 2u, 3u})
-    for (int config = 0; config < 3; ++config) {
-      bool metering = config != 2;
-      auto engine = engineWith(opt, metering, config == 0);
-      for (size_t i = 0; i < all.size(); ++i) {
-        SCOPED_TRACE(std::string(all[i].function) + " case " + std::to_string(i) + " -O" +
-                     std::to_string(opt) + " config " + std::to_string(config));
-        EXPECT_EQ(run(*engine, all[i], metering), metering ? metered[i] : unmetered[i]);
+  for (MemoryStrategy memory : kStrategies)
+    for (unsigned opt : {0u, 1u, 2u, 3u})
+      for (int config = 0; config < 3; ++config) {
+        bool metering = config != 2;
+        auto engine = engineWith(opt, metering, config == 0, memory);
+        for (size_t i = 0; i < all.size(); ++i) {
+          SCOPED_TRACE(std::string(all[i].function) + " case " + std::to_string(i) + " -O" +
+                       std::to_string(opt) + " config " + std::to_string(config) +
+                       (memory == MemoryStrategy::GuardPages ? "" : ", explicit checks"));
+          EXPECT_EQ(run(*engine, all[i], metering), metering ? metered[i] : unmetered[i]);
+        }
       }
-    }
   // The reference itself, by hand: in bounds the call completes and
   // changes memory; one gas short it runs out, having written part of it;
   // the overlapping and out-of-bounds cases end as wasm says.
-  ASSERT_EQ(all.size(), 32u);
+  ASSERT_EQ(all.size(), 33u);
   for (size_t base : {0u, 14u}) {
     EXPECT_EQ(metered[base].substr(0, 2), "ok");
     EXPECT_EQ(metered[base + 1], metered[base]);
@@ -146,6 +159,7 @@ TEST(LoopVersioning, SameResultTrapGasAndMemoryEverywhere) {
   EXPECT_EQ(unmetered[29].substr(0, 20), "memory_out_of_bounds") << unmetered[29];
   EXPECT_EQ(unmetered[30].substr(0, 2), "ok") << unmetered[30];
   EXPECT_EQ(unmetered[31].substr(0, 2), "ok") << unmetered[31];
+  EXPECT_EQ(unmetered[32].substr(0, 20), "memory_out_of_bounds") << unmetered[32];
   // Both forms of the loop compute the same (at another cost).
   EXPECT_EQ(metered[0].substr(metered[0].find("digest")),
             metered[14].substr(metered[14].find("digest")));
@@ -155,20 +169,26 @@ TEST(LoopVersioning, SameResultTrapGasAndMemoryEverywhere) {
 // loop the guest's compiler unrolled by two is rolled up again first
 // (otherwise each vector is shuffled in and out: `<i32 0, i32 2, ...>`),
 // and its 32-bit addresses are 64-bit inductions (otherwise gathers). The
-// checked loop stays, with its volatile loads.
+// checked loop stays: with guard pages its loads are volatile, with
+// explicit checks it traps out of bounds (trap code 2).
 TEST(LoopVersioning, UncheckedCopyIsVectorizedWithoutShuffles) {
   Bytes code = watModule("loop_versioning");
-  for (bool metering : {false, true})
-    for (const char *function : {"axpy", "axpy_i32"}) {
-      SCOPED_TRACE(std::string(function) + (metering ? " metered" : ""));
-      Engine engine(EngineOptions{.metering = metering});
-      auto ir = engine.inspect(code, Stage::LLVMOpt, function);
-      ASSERT_TRUE(ir) << ir.error().toString();
-      EXPECT_NE(ir->find("fmul <"), std::string::npos) << *ir;
-      EXPECT_EQ(ir->find("<i32 0, i32 2"), std::string::npos) << *ir;
-      EXPECT_EQ(ir->find("gather"), std::string::npos) << *ir;
-      EXPECT_NE(ir->find("load volatile"), std::string::npos) << *ir;
-    }
+  for (MemoryStrategy memory : kStrategies)
+    for (bool metering : {false, true})
+      for (const char *function : {"axpy", "axpy_i32"}) {
+        bool guard = memory == MemoryStrategy::GuardPages;
+        SCOPED_TRACE(std::string(function) + (metering ? " metered" : "") +
+                     (guard ? "" : ", explicit checks"));
+        Engine engine(EngineOptions{.metering = metering, .memory = memory});
+        auto ir = engine.inspect(code, Stage::LLVMOpt, function);
+        ASSERT_TRUE(ir) << ir.error().toString();
+        EXPECT_NE(ir->find("fmul <"), std::string::npos) << *ir;
+        EXPECT_EQ(ir->find("<i32 0, i32 2"), std::string::npos) << *ir;
+        EXPECT_EQ(ir->find("gather"), std::string::npos) << *ir;
+        EXPECT_NE(ir->find(guard ? "load volatile" : "@nomos_rt_trap(ptr nonnull %0, i32 2)"),
+                  std::string::npos)
+            << *ir;
+      }
 }
 
 
@@ -335,7 +355,7 @@ private:
 // What kernel(dst, src, n) leaves, as run() above does for the .wat's.
 std::string runKernel(Engine &engine, const Bytes &code, uint32_t dst, uint32_t src, uint32_t n,
                       uint64_t gas, bool metered) {
-  auto memory = Extern::memory(1, std::nullopt);
+  auto memory = Extern::memory(1, std::nullopt, engine.options().memory);
   if (!memory)
     return memory.error().toString();
   auto imports = [&](std::string_view, std::string_view) -> std::optional<Extern> {
@@ -370,14 +390,18 @@ TEST(LoopVersioning, RandomCountedLoopsAgreeWithO0) {
   std::mt19937 random(20261126);
   auto o0 = engineWith(0, true, true), o0Plain = engineWith(0, false, true);
   auto o2 = engineWith(2, true, true), o3 = engineWith(3, true, false),
-       o2Plain = engineWith(2, false, true);
-  int versioned = 0;
+       o2Plain = engineWith(2, false, true),
+       o2Explicit = engineWith(2, true, true, MemoryStrategy::ExplicitChecks);
+  int versioned = 0, versionedExplicit = 0;
   for (int m = 0; m < 24; ++m) {
     RandomLoop loop(random);
     Bytes code = loop.build();
     auto ir = o2->inspect(code, Stage::LLVMOpt, "kernel");
     ASSERT_TRUE(ir) << ir.error().toString();
+    auto explicitIr = o2Explicit->inspect(code, Stage::LLVMOpt, "kernel");
+    ASSERT_TRUE(explicitIr) << explicitIr.error().toString();
     versioned += ir->find(".fast:") != std::string::npos;
+    versionedExplicit += explicitIr->find(".fast:") != std::string::npos;
     uint32_t stride = loop.stride();
     for (int a = 0; a < 6; ++a) {
       uint32_t n = 1 + random() % 300, dst = random() % 20000, src = random() % 20000;
@@ -400,9 +424,11 @@ TEST(LoopVersioning, RandomCountedLoopsAgreeWithO0) {
       EXPECT_EQ(runKernel(*o2, code, dst, src, n, gas, true), expected);
       EXPECT_EQ(runKernel(*o3, code, dst, src, n, gas, true), expected);
       EXPECT_EQ(runKernel(*o2Plain, code, dst, src, n, gas, false), plain);
+      EXPECT_EQ(runKernel(*o2Explicit, code, dst, src, n, gas, true), expected);
     }
   }
   EXPECT_GE(versioned, 12) << "the random loops no longer exercise loop versioning";
+  EXPECT_GE(versionedExplicit, 12) << "nor with explicit checks";
 }
 
 } // namespace

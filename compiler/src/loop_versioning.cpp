@@ -1,14 +1,15 @@
 // Counted loops that cannot trap run in a copy the vectorizer can work on.
 //
 // With guard pages a guest load is volatile (operators.cpp: it is its own
-// bounds check and must stay), and a metered loop checks its gas on every
-// iteration; either keeps the loop vectorizer out. For an innermost loop
+// bounds check and must stay), with explicit checks every access branches
+// to a trap first, and a metered loop checks its gas on every iteration;
+// each keeps the loop vectorizer out. For an innermost loop
 // without calls whose guest addresses SCEV can bound (affine in the
 // iteration, or the same on every iteration) and whose counter falls by the
 // same amount on every iteration, a test before the loop decides whether
 // any access could fault, or any gas check fail, within the most iterations
 // the loop can run. When none can, a copy runs with plain loads and without
-// gas checks; otherwise the loop as it was. The copy cannot trap, so what
+// bounds or gas checks; otherwise the loop as it was. The copy cannot trap, so what
 // the optimizer does with its loads changes no result, trap, gas or memory:
 // the test only chooses which of two equal computations runs.
 //
@@ -29,6 +30,7 @@
 #include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/Dominators.h>
 #include <llvm/IR/IntrinsicInst.h>
+#include <llvm/IR/PatternMatch.h>
 #include <llvm/Transforms/Utils/BasicBlockUtils.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/Local.h>
@@ -150,32 +152,129 @@ struct Plan {
   llvm::SmallVector<NarrowAccess, 8> narrowAccesses;
   llvm::SmallVector<llvm::LoadInst *, 8> volatileLoads;
   llvm::SmallVector<GasCheck, 4> gasChecks;
+  // Explicit checks: `end > memory size` branching to a MemoryOutOfBounds
+  // trap, each end in `ranges` too (as a byte that ends there).
+  llvm::SmallVector<llvm::BranchInst *, 8> boundsChecks;
+  bool explicitChecks = false;            // the base is memory->base, reloaded
   llvm::Value *gasOnEntry = nullptr;      // the counter the loop starts with
   int64_t gasPerIteration = 0;
   int64_t gasNeededInLastIteration = 0;   // at its most demanding check
 };
 
+// A block that traps with `kind`, or (metered) writes the counter back and
+// goes to one that does.
+bool isTrap(const llvm::BasicBlock &block, nomos_trap kind) {
+  for (const llvm::Instruction &inst : block)
+    if (auto *call = llvm::dyn_cast<llvm::CallInst>(&inst);
+        call && call->getCalledFunction() &&
+        call->getCalledFunction()->getName() == rt::kTrapFunction && call->arg_size() == 2) {
+      auto *code = llvm::dyn_cast<llvm::ConstantInt>(call->getArgOperand(1));
+      return code && code->getZExtValue() == kind;
+    }
+  auto *jump = llvm::dyn_cast<llvm::BranchInst>(block.getTerminator());
+  return jump && jump->isUnconditional() && jump->getSuccessor(0) != &block &&
+         isTrap(*jump->getSuccessor(0), kind);
+}
+
+// `value` with the phis that only copy one value (LCSSA's) looked through.
+llvm::Value *throughCopies(llvm::Value *value) {
+  while (auto *phi = llvm::dyn_cast<llvm::PHINode>(value)) {
+    llvm::Value *only = phi->hasConstantValue();
+    if (!only)
+      break;
+    value = only;
+  }
+  return value;
+}
+
+// Whether `address` is `from` plus `bytes` (`from` itself, or a GEP).
+bool isFieldOf(llvm::Value *address, llvm::Value *from, uint64_t bytes,
+               const llvm::DataLayout &layout) {
+  if (address == from)
+    return bytes == 0;
+  auto *field = llvm::dyn_cast<llvm::GEPOperator>(address);
+  llvm::APInt at(64, 0);
+  return field && field->getPointerOperand() == from &&
+         field->accumulateConstantOffset(layout, at) && at == bytes;
+}
+
+// Whether `pointer` is the address of field `offset` of `context->memory`
+// (rt::Memory: the base at 0, the size at 8).
+bool isMemoryField(llvm::Value *pointer, llvm::Argument &context, uint64_t offset) {
+  const llvm::DataLayout &layout = context.getParent()->getDataLayout();
+  auto *field = llvm::dyn_cast<llvm::GEPOperator>(pointer);
+  auto *memory = llvm::dyn_cast<llvm::LoadInst>(
+      offset == 0 ? pointer : (field ? field->getPointerOperand() : nullptr));
+  return memory && isFieldOf(pointer, memory, offset, layout) &&
+         isFieldOf(memory->getPointerOperand(), &context, offsetof(rt::VMContext, memory),
+                   layout);
+}
+
+// Whether `value` is field `offset` of `context->memory` as the lowering
+// loads it (the base, 0, with explicit checks; the size, 8), possibly
+// through phis of such loads (a loop versioned before this one loaded it
+// in both copies).
+bool isMemoryValue(llvm::Value *value, llvm::Argument &context, uint64_t offset,
+                   unsigned depth = 0) {
+  if (auto *load = llvm::dyn_cast<llvm::LoadInst>(value))
+    return isMemoryField(load->getPointerOperand(), context, offset);
+  auto *phi = llvm::dyn_cast<llvm::PHINode>(value);
+  return phi && depth < 4 && llvm::all_of(phi->incoming_values(), [&](llvm::Value *in) {
+           return in == phi || isMemoryValue(in, context, offset, depth + 1);
+         });
+}
+
+// The ends a bounds check's condition compares with the memory's size:
+// `end > size` as the lowering emits it (or `size < end`), or several of
+// them or'ed, as SimplifyCFG merges adjacent checks. False for anything
+// else.
+bool collectCheckedEnds(llvm::Value *condition, llvm::Argument &context,
+                        llvm::ScalarEvolution &evolution,
+                        llvm::SmallVectorImpl<const llvm::SCEV *> &ends) {
+  using namespace llvm::PatternMatch;
+  llvm::Value *left, *right;
+  if (match(condition, m_LogicalOr(m_Value(left), m_Value(right))))
+    return collectCheckedEnds(left, context, evolution, ends) &&
+           collectCheckedEnds(right, context, evolution, ends);
+  auto *compare = llvm::dyn_cast<llvm::ICmpInst>(condition);
+  if (!compare)
+    return false;
+  llvm::Value *end = nullptr, *size = nullptr;
+  if (compare->getPredicate() == llvm::ICmpInst::ICMP_UGT) {
+    end = compare->getOperand(0);
+    size = compare->getOperand(1);
+  } else if (compare->getPredicate() == llvm::ICmpInst::ICMP_ULT) {
+    size = compare->getOperand(0);
+    end = compare->getOperand(1);
+  } else {
+    return false;
+  }
+  if (!end->getType()->isIntegerTy(64) ||
+      !isMemoryValue(size, context, offsetof(rt::Memory, size)))
+    return false;
+  ends.push_back(evolution.getSCEV(end));
+  return true;
+}
+
 bool isGuestAccess(const llvm::Instruction &inst, const llvm::MDNode *guestTag) {
   return inst.getMetadata(llvm::LLVMContext::MD_tbaa) == guestTag;
 }
 
-// Adds the guest access `inst` of `bytes` to the plan's ranges; false if
-// SCEV cannot bound it.
-bool addAccess(Plan &plan, llvm::Instruction &inst, uint64_t bytes,
-               llvm::ScalarEvolution &evolution) {
-  llvm::Value *pointer = llvm::getLoadStorePointerOperand(&inst);
-  const llvm::SCEV *offset = evolution.getMinusSCEV(evolution.getSCEV(pointer),
-                                                    evolution.getSCEV(plan.memoryBase));
+// Adds `bytes` at `offset` (from the memory base) to the plan's ranges; the
+// access `inst`, if any, gets a 64-bit address in the copy. False if SCEV
+// cannot bound it.
+bool addRange(Plan &plan, const llvm::SCEV *offset, uint64_t bytes, llvm::Instruction *inst,
+              llvm::ScalarEvolution &evolution) {
   std::optional<Affine> affine = affineIn(offset, *plan.loop, evolution);
   if (!affine || bytes > 16)
     return false;
   // A store to the same address on every iteration: the vectorizer cannot
   // widen the loop (nbody's bodies[i] += ...), and the test would only
   // cost, on every entry of what is usually a short loop.
-  if (affine->step == 0 && llvm::isa<llvm::StoreInst>(inst))
+  if (affine->step == 0 && inst && llvm::isa<llvm::StoreInst>(inst))
     return false;
-  if (affine->narrow)
-    plan.narrowAccesses.push_back({&inst, *affine});
+  if (affine->narrow && inst)
+    plan.narrowAccesses.push_back({inst, *affine});
   for (AccessRange &range : plan.ranges) {
     if (range.step != affine->step || range.narrow != affine->narrow)
       continue;
@@ -277,6 +376,14 @@ std::optional<Plan> planLoop(llvm::Loop &loop, llvm::ScalarEvolution &evolution,
       plan.gasChecks.push_back(*check);
       continue;
     }
+    if (isTrap(*to, NOMOS_TRAP_MEMORY_OUT_OF_BOUNDS)) {
+      auto *branch = llvm::dyn_cast<llvm::BranchInst>(from->getTerminator());
+      if (!branch || !branch->isConditional() || branch->getSuccessor(0) != to ||
+          branch->getSuccessor(1) == to)
+        return std::nullopt;
+      plan.boundsChecks.push_back(branch);
+      continue;
+    }
     if (plan.exit && (plan.exit != to || exiting != from))
       return std::nullopt; // other traps, or more than one way out
     plan.exit = to;
@@ -309,28 +416,49 @@ std::optional<Plan> planLoop(llvm::Loop &loop, llvm::ScalarEvolution &evolution,
           return std::nullopt;
         continue; // the runtime's fields and globals: they do not fault
       }
-      // All guest accesses go through memory 0's base, loaded from the
-      // context (guard pages: once, before the loop).
-      llvm::Value *object =
-          llvm::getUnderlyingObject(llvm::getLoadStorePointerOperand(&inst));
-      auto *baseLoad = llvm::dyn_cast<llvm::LoadInst>(object);
-      if (!baseLoad || loop.contains(baseLoad) ||
-          baseLoad->getPointerOperand() != loop.getHeader()->getParent()->getArg(0) ||
-          (plan.memoryBase && plan.memoryBase != baseLoad))
+      // All guest accesses go through memory 0's base: with guard pages
+      // loaded from the context once, before the loop; with explicit checks
+      // from the memory (where a loop without calls cannot move it).
+      llvm::Value *pointer = llvm::getLoadStorePointerOperand(&inst);
+      llvm::Value *base = throughCopies(llvm::getUnderlyingObject(pointer));
+      auto *baseLoad = llvm::dyn_cast<llvm::LoadInst>(base);
+      llvm::Argument *context = loop.getHeader()->getParent()->getArg(0);
+      bool guardBase = baseLoad && !loop.contains(baseLoad) &&
+                       baseLoad->getPointerOperand() == context &&
+                       (!plan.memoryBase || plan.memoryBase == baseLoad);
+      if (guardBase)
+        plan.memoryBase = baseLoad;
+      else if (!isMemoryValue(base, *context, offsetof(rt::Memory, base)))
         return std::nullopt;
-      plan.memoryBase = baseLoad;
+      plan.explicitChecks |= !guardBase;
       llvm::Type *type = load ? load->getType() : store->getValueOperand()->getType();
-      if (!addAccess(plan, inst, type->getPrimitiveSizeInBits() / 8, evolution))
+      const llvm::SCEV *offset = evolution.getMinusSCEV(evolution.getSCEV(pointer),
+                                                        evolution.getSCEV(base));
+      if (!addRange(plan, offset, type->getPrimitiveSizeInBits() / 8, &inst, evolution))
         return std::nullopt;
       if (load && load->isVolatile())
         plan.volatileLoads.push_back(load);
     }
-  if (plan.volatileLoads.empty() && plan.gasChecks.empty())
+  if (plan.explicitChecks && plan.memoryBase)
+    return std::nullopt; // both kinds of base: not code Nomos makes
+  // Each bounds check's end: the test shows it is never past the size.
+  for (llvm::BranchInst *check : plan.boundsChecks) {
+    llvm::SmallVector<const llvm::SCEV *, 2> ends;
+    if (!collectCheckedEnds(check->getCondition(), *loop.getHeader()->getParent()->getArg(0),
+                            evolution, ends))
+      return std::nullopt;
+    for (const llvm::SCEV *end : ends)
+      if (!addRange(plan, evolution.getMinusSCEV(end, evolution.getOne(end->getType())), 1,
+                    nullptr, evolution))
+        return std::nullopt;
+  }
+  if (plan.volatileLoads.empty() && plan.gasChecks.empty() && plan.boundsChecks.empty())
     return std::nullopt; // nothing to gain
-  // Without gas checks, what the copy gains is vectorization, which needs
-  // every value carried around the loop to be an induction or a reduction
-  // (sha256's rounds carry their state: the test would only cost).
-  if (plan.gasChecks.empty() && !carriesOnlyInductionsAndReductions(loop, evolution))
+  // Without checks to lose, what the copy gains is vectorization, which
+  // needs every value carried around the loop to be an induction or a
+  // reduction (sha256's rounds carry their state: the test would only cost).
+  if (plan.gasChecks.empty() && plan.boundsChecks.empty() &&
+      !carriesOnlyInductionsAndReductions(loop, evolution))
     return std::nullopt;
   if (!planGas(plan, evolution))
     return std::nullopt;
@@ -449,6 +577,15 @@ void makeUnchecked(const Plan &plan, llvm::LoopInfo &loops,
   llvm::BasicBlock *latch = loop.getLoopLatch();
   llvm::Instruction *preheaderEnd = loop.getLoopPreheader()->getTerminator();
   llvm::SCEVExpander expander(evolution, header->getDataLayout(), "address");
+  llvm::Value *memoryBase = plan.memoryBase;
+  if (!memoryBase && !plan.narrowAccesses.empty()) {
+    // Explicit checks: the base, loaded once (nothing here can move it).
+    llvm::IRBuilder<> b(preheaderEnd);
+    llvm::Value *memory = b.CreateLoad(
+        b.getPtrTy(), b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), header->getParent()->getArg(0),
+                                                   offsetof(rt::VMContext, memory)));
+    memoryBase = b.CreateLoad(b.getPtrTy(), memory, "memory.base");
+  }
   llvm::DenseMap<int64_t, llvm::PHINode *> travels;
   llvm::SmallDenseMap<std::tuple<const llvm::SCEV *, int64_t, int64_t>, llvm::Value *> pointers;
   for (const NarrowAccess &access : plan.narrowAccesses) {
@@ -469,20 +606,26 @@ void makeUnchecked(const Plan &plan, llvm::LoopInfo &loops,
           evolution.getAddExpr(offset.base, evolution.getConstant(i64, offset.constant, true)),
           i64, preheaderEnd);
       llvm::IRBuilder<> b(&*header->getFirstInsertionPt());
-      pointer = b.CreateGEP(b.getInt8Ty(), plan.memoryBase, b.CreateAdd(origin, travel));
+      pointer = b.CreateGEP(b.getInt8Ty(), memoryBase, b.CreateAdd(origin, travel));
     }
     access.inst->setOperand(llvm::isa<llvm::LoadInst>(access.inst)
                                 ? llvm::LoadInst::getPointerOperandIndex()
                                 : llvm::StoreInst::getPointerOperandIndex(),
                             pointer);
   }
-  for (const GasCheck &check : plan.gasChecks) {
-    llvm::BasicBlock *block = check.branch->getParent();
-    check.branch->getSuccessor(0)->removePredecessor(block);
-    llvm::BranchInst::Create(check.branch->getSuccessor(1), check.branch->getIterator());
-    check.branch->eraseFromParent();
-    if (check.compare->use_empty())
-      check.compare->eraseFromParent();
+  // Checks that cannot fail here: each branch goes on, its compare dies.
+  llvm::SmallVector<llvm::BranchInst *, 16> checks(plan.boundsChecks.begin(),
+                                                   plan.boundsChecks.end());
+  for (const GasCheck &check : plan.gasChecks)
+    checks.push_back(check.branch);
+  for (llvm::BranchInst *check : checks) {
+    llvm::BasicBlock *block = check->getParent();
+    auto *compare = llvm::dyn_cast<llvm::Instruction>(check->getCondition());
+    check->getSuccessor(0)->removePredecessor(block);
+    llvm::BranchInst::Create(check->getSuccessor(1), check->getIterator());
+    check->eraseFromParent();
+    if (compare && compare->use_empty())
+      compare->eraseFromParent();
   }
   llvm::SmallVector<llvm::BasicBlock *, 8> blocks(plan.loop->blocks());
   for (llvm::BasicBlock *block : blocks)

@@ -52,6 +52,17 @@
       (f64.store offset=16 (local.get $p) (f64.mul (local.get $a) (local.get $y)))
       (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 16)))
                         (local.get $end)))))
+  ;; dst[k] = a for k < n, with a load of src[k] whose value is dropped: with
+  ;; explicit checks LLVM deletes the load but not its bounds check, which
+  ;; must still trap (the test covers checks, not only accesses).
+  (func $probe (export "probe") (param $dst i32) (param $src i32) (param $n i32)
+        (param $a f64) (local $i i32) (local $end i32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 3)))
+    (loop $l
+      (drop (i64.load (i32.add (local.get $src) (local.get $i))))
+      (f64.store (i32.add (local.get $dst) (local.get $i)) (local.get $a))
+      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 8)))
+                        (local.get $end)))))
   ;; dst[k] = a * src[k] for k < n, addresses written as (p - 16) + offset 16:
   ;; for p < 16 the i32 part wraps (to near 2^32) and the access is out of
   ;; bounds, though p itself is not.
