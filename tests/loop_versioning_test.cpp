@@ -38,9 +38,12 @@ std::shared_ptr<Engine> engineWith(unsigned opt, bool metering, bool inRegister,
 constexpr MemoryStrategy kStrategies[] = {MemoryStrategy::GuardPages,
                                           MemoryStrategy::ExplicitChecks};
 
-// What one call leaves: its result or trap, the gas it used (metered), and
-// a digest of the memory after it.
-std::string run(Engine &engine, const Case &c, bool metered) {
+// What one call of `function` in `code` leaves: its result or trap, the
+// gas it used (metered), and a digest of the memory after it. The module's
+// init and digest run in a second instance on the same memory, with gas to
+// spare.
+std::string callAndDigest(Engine &engine, const Bytes &code, const char *function,
+                          const std::vector<Value> &args, uint64_t gas, bool metered) {
   auto memory = Extern::memory(1, std::nullopt, engine.options().memory);
   if (!memory)
     return memory.error().toString();
@@ -49,20 +52,27 @@ std::string run(Engine &engine, const Case &c, bool metered) {
   };
   Limits limits;
   limits.gas = kPlenty;
-  auto checker = Instance::create(engine, watModule("loop_versioning"), imports, limits);
-  limits.gas = c.gas;
-  auto worker = Instance::create(engine, watModule("loop_versioning"), imports, limits);
+  auto checker = Instance::create(engine, code, imports, limits);
+  limits.gas = gas;
+  auto worker = Instance::create(engine, code, imports, limits);
   if (!checker || !worker)
-    return "instantiation failed";
+    return "instantiation failed: " +
+           (checker ? worker.error().toString() : checker.error().toString());
   if (!checker->call("init", std::vector<Value>{}))
     return "init failed";
-  auto result = worker->call(c.function, std::vector<Value>{Value::i32(c.dst), Value::i32(c.src),
-                                                           Value::i32(c.n), Value::f64Bits(0x3ff8000000000000) /* 1.5 */});
+  auto result = worker->call(function, args);
   std::string text = result ? "ok" : std::string(errorKindName(result.error().kind));
   if (metered)
     text += " gas " + std::to_string(worker->lastCallGas().used);
   auto digest = checker->call("digest", std::vector<Value>{});
   return text + " digest " + (digest ? toString(digest->at(0)) : digest.error().toString());
+}
+
+std::string run(Engine &engine, const Case &c, bool metered) {
+  const Value a = Value::f64Bits(0x3ff8000000000000); // 1.5
+  return callAndDigest(engine, watModule("loop_versioning"), c.function,
+                       {Value::i32(c.dst), Value::i32(c.src), Value::i32(c.n), a}, c.gas,
+                       metered);
 }
 
 std::vector<Case> cases() {
@@ -352,32 +362,10 @@ private:
   unsigned copies_ = 1;
 };
 
-// What kernel(dst, src, n) leaves, as run() above does for the .wat's.
 std::string runKernel(Engine &engine, const Bytes &code, uint32_t dst, uint32_t src, uint32_t n,
                       uint64_t gas, bool metered) {
-  auto memory = Extern::memory(1, std::nullopt, engine.options().memory);
-  if (!memory)
-    return memory.error().toString();
-  auto imports = [&](std::string_view, std::string_view) -> std::optional<Extern> {
-    return *memory;
-  };
-  Limits limits;
-  limits.gas = kPlenty;
-  auto checker = Instance::create(engine, code, imports, limits);
-  limits.gas = gas;
-  auto worker = Instance::create(engine, code, imports, limits);
-  if (!checker || !worker)
-    return "instantiation failed: " +
-           (checker ? worker.error().toString() : checker.error().toString());
-  if (!checker->call("init", std::vector<Value>{}))
-    return "init failed";
-  auto result = worker->call(
-      "kernel", std::vector<Value>{Value::i32(dst), Value::i32(src), Value::i32(n)});
-  std::string text = result ? "ok" : std::string(errorKindName(result.error().kind));
-  if (metered)
-    text += " gas " + std::to_string(worker->lastCallGas().used);
-  auto digest = checker->call("digest", std::vector<Value>{});
-  return text + " digest " + (digest ? toString(digest->at(0)) : digest.error().toString());
+  return callAndDigest(engine, code, "kernel",
+                       {Value::i32(dst), Value::i32(src), Value::i32(n)}, gas, metered);
 }
 
 // Random loops, random arguments (in bounds, the last element or the
