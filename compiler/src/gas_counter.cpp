@@ -151,7 +151,7 @@ llvm::Value *counterRoot(llvm::Value *counter) {
 
 } // namespace
 
-bool isOutOfGasTrap(const llvm::BasicBlock &block) {
+std::optional<uint64_t> trapKind(const llvm::BasicBlock &block) {
   for (const llvm::Instruction &inst : block) {
     auto *call = llvm::dyn_cast<llvm::CallInst>(&inst);
     if (!call || !call->getCalledFunction() ||
@@ -159,9 +159,13 @@ bool isOutOfGasTrap(const llvm::BasicBlock &block) {
         call->arg_size() != 2)
       continue;
     auto *kind = llvm::dyn_cast<llvm::ConstantInt>(call->getArgOperand(1));
-    return kind && kind->getZExtValue() == NOMOS_TRAP_OUT_OF_GAS;
+    return kind ? std::optional(kind->getZExtValue()) : std::nullopt;
   }
-  return false;
+  return std::nullopt;
+}
+
+bool isOutOfGasTrap(const llvm::BasicBlock &block) {
+  return trapKind(block) == NOMOS_TRAP_OUT_OF_GAS;
 }
 
 std::optional<GasCheck> gasCheckAt(llvm::BasicBlock &block) {

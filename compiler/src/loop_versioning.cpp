@@ -145,7 +145,6 @@ struct NarrowAccess {
 // What the test before a loop checks.
 struct Plan {
   llvm::Loop *loop;
-  llvm::BasicBlock *exit;                 // the one way out but traps
   const llvm::SCEV *maxBackedges;         // iterations - 1, at most
   llvm::Value *memoryBase = nullptr;
   llvm::SmallVector<AccessRange, 4> ranges;
@@ -164,16 +163,16 @@ struct Plan {
 // A block that traps with `kind`, or (metered) writes the counter back and
 // goes to one that does.
 bool isTrap(const llvm::BasicBlock &block, nomos_trap kind) {
-  for (const llvm::Instruction &inst : block)
-    if (auto *call = llvm::dyn_cast<llvm::CallInst>(&inst);
-        call && call->getCalledFunction() &&
-        call->getCalledFunction()->getName() == rt::kTrapFunction && call->arg_size() == 2) {
-      auto *code = llvm::dyn_cast<llvm::ConstantInt>(call->getArgOperand(1));
-      return code && code->getZExtValue() == kind;
-    }
-  auto *jump = llvm::dyn_cast<llvm::BranchInst>(block.getTerminator());
-  return jump && jump->isUnconditional() && jump->getSuccessor(0) != &block &&
-         isTrap(*jump->getSuccessor(0), kind);
+  const llvm::BasicBlock *at = &block;
+  for (int jumps = 0; jumps < 2; ++jumps) {
+    if (std::optional<uint64_t> code = trapKind(*at))
+      return *code == kind;
+    auto *jump = llvm::dyn_cast<llvm::BranchInst>(at->getTerminator());
+    if (!jump || !jump->isUnconditional())
+      return false;
+    at = jump->getSuccessor(0);
+  }
+  return false;
 }
 
 // `value` with the phis that only copy one value (LCSSA's) looked through.
@@ -364,8 +363,8 @@ std::optional<Plan> planLoop(llvm::Loop &loop, llvm::ScalarEvolution &evolution,
                              const llvm::MDNode *guestTag) {
   if (!loop.isInnermost() || !loop.getLoopPreheader() || !loop.getLoopLatch())
     return std::nullopt;
-  Plan plan{&loop, nullptr, nullptr};
-  llvm::BasicBlock *exiting = nullptr;
+  Plan plan{&loop, nullptr};
+  llvm::BasicBlock *exit = nullptr, *exiting = nullptr; // the one way out but traps
   llvm::SmallVector<std::pair<llvm::BasicBlock *, llvm::BasicBlock *>, 8> exits;
   loop.getExitEdges(exits);
   for (auto [from, to] : exits) {
@@ -384,9 +383,9 @@ std::optional<Plan> planLoop(llvm::Loop &loop, llvm::ScalarEvolution &evolution,
       plan.boundsChecks.push_back(branch);
       continue;
     }
-    if (plan.exit && (plan.exit != to || exiting != from))
+    if (exit && (exit != to || exiting != from))
       return std::nullopt; // other traps, or more than one way out
-    plan.exit = to;
+    exit = to;
     exiting = from;
   }
   if (!exiting)
@@ -499,26 +498,22 @@ llvm::Value *emitTest(const Plan &plan, llvm::BasicBlock &block,
       llvm::Value *base =
           b.CreateSExt(expander.expandCodeFor(range.base, nullptr, at), wide);
       llvm::Value *travel = b.CreateMul(iterations, llvm::ConstantInt::get(wide, range.step, true));
-      llvm::Value *zero = llvm::ConstantInt::get(wide, 0);
-      llvm::Value *low = b.CreateAdd(base, llvm::ConstantInt::get(wide, range.lowest, true));
-      llvm::Value *high = b.CreateAdd(base, llvm::ConstantInt::get(wide, range.end, true));
-      if (range.step < 0)
-        low = b.CreateAdd(low, travel);
-      else
-        high = b.CreateAdd(high, travel);
-      ok = b.CreateAnd(ok, b.CreateAnd(b.CreateICmpSGE(low, zero), b.CreateICmpSLE(high, size)));
-      if (range.narrow) {
-        // S + c + step * i, first and last, in [0, 2^32): no 32-bit wrap
-        llvm::Value *first = b.CreateAdd(base, llvm::ConstantInt::get(wide, range.narrowLowest, true));
-        llvm::Value *last = b.CreateAdd(base, llvm::ConstantInt::get(wide, range.narrowHighest, true));
+      // base + [from, to] + step * i, over every i, inside [0, limit]
+      auto within = [&](int64_t from, int64_t to, llvm::Value *limit) {
+        llvm::Value *low = b.CreateAdd(base, llvm::ConstantInt::get(wide, from, true));
+        llvm::Value *high = b.CreateAdd(base, llvm::ConstantInt::get(wide, to, true));
         if (range.step < 0)
-          first = b.CreateAdd(first, travel);
+          low = b.CreateAdd(low, travel);
         else
-          last = b.CreateAdd(last, travel);
-        llvm::Value *limit = llvm::ConstantInt::get(wide, uint64_t(1) << 32);
-        ok = b.CreateAnd(ok, b.CreateAnd(b.CreateICmpSGE(first, zero),
-                                         b.CreateICmpSLT(last, limit)));
-      }
+          high = b.CreateAdd(high, travel);
+        return b.CreateAnd(b.CreateICmpSGE(low, llvm::ConstantInt::get(wide, 0)),
+                           b.CreateICmpSLE(high, limit));
+      };
+      ok = b.CreateAnd(ok, within(range.lowest, range.end, size));
+      // narrow: S + c + step * i in [0, 2^32), no 32-bit wrap
+      if (range.narrow)
+        ok = b.CreateAnd(ok, within(range.narrowLowest, range.narrowHighest,
+                                    llvm::ConstantInt::get(wide, (uint64_t(1) << 32) - 1)));
     }
   }
   if (plan.gasOnEntry) {
@@ -934,10 +929,11 @@ bool versionLoopsForVectorization(llvm::Function &function, llvm::DominatorTree 
   for (llvm::Loop *loop : loops.getLoopsInPreorder()) {
     if (!loop->isInnermost())
       continue;
-    llvm::formLCSSA(*loop, dominators, &loops, &evolution);
     std::optional<Plan> plan = planLoop(*loop, evolution, guestTag);
     if (!plan)
       continue;
+    // The exits' phis carry the loop's values out: the copy adds its own.
+    llvm::formLCSSA(*loop, dominators, &loops, &evolution);
     llvm::BasicBlock &testBlock = *loop->getLoopPreheader();
     llvm::Value *test = emitTest(*plan, testBlock, evolution);
     cloneAsFallback(*plan, testBlock, test, dominators, loops);

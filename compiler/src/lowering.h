@@ -326,6 +326,8 @@ struct GasCheck {
   llvm::Value *counter;
   uint64_t cost;
 };
+// The code of the nomos_rt_trap call in `block`, if it has one.
+std::optional<uint64_t> trapKind(const llvm::BasicBlock &block);
 bool isOutOfGasTrap(const llvm::BasicBlock &block);
 std::optional<GasCheck> gasCheckAt(llvm::BasicBlock &block);
 // gas_counter.cpp: after optimization, computes the gas counter's charges
