@@ -409,6 +409,11 @@ TEST_P(Floats, ObservedArithmeticChainsAreCanonical) {
             kNaN64);
   EXPECT_EQ(bits("chain_loop_store64", {i32(16), f64(2.0), f64(3.0)}),
             bits64(26.0));
+  // A local that holds the chain's middle, then its stored end.
+  EXPECT_EQ(bits("chain_reused_local64", {i32(16), f64b(kNegQNaN64), f64(1.0)}),
+            kNaN64);
+  EXPECT_EQ(bits("chain_reused_local64", {i32(16), f64(5.0), f64(2.0)}),
+            bits64(9.0));
   // A call argument, a select into a global, promote and demote.
   EXPECT_EQ(bits("chain_call32", {f32b(kNegQNaN32), f32(1.0f)}), kNaN32);
   EXPECT_EQ(bits("chain_call32", {f32(1.0f), f32(1.5f)}), bits32(2.5f));
@@ -496,6 +501,7 @@ TEST(FloatDeterminism, CanonicalizesOnlyObservedResults) {
                                             {"chain_store32", 1},
                                             {"chain_neg32", 1},
                                             {"chain_loop64", 1},
+                                            {"chain_reused_local64", 1},
                                             {"chain_call32", 1},
                                             {"chain_select_global64", 2},
                                             {"chain_promote32", 1},

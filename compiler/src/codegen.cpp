@@ -14,6 +14,7 @@
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Transforms/Utils/LoopUtils.h>
+#include <llvm/Transforms/Utils/PromoteMemToReg.h>
 
 #include <array>
 #include <mutex>
@@ -259,6 +260,22 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   passes.run(module, modules);
 }
 
+// Locals, block results and the gas counter (allocas in the entry block)
+// into SSA values, at every optimization level.
+void promoteLocals(llvm::Function &function) {
+  if (function.isDeclaration())
+    return;
+  std::vector<llvm::AllocaInst *> slots;
+  for (llvm::Instruction &inst : function.getEntryBlock())
+    if (auto *slot = llvm::dyn_cast<llvm::AllocaInst>(&inst);
+        slot && llvm::isAllocaPromotable(slot))
+      slots.push_back(slot);
+  if (slots.empty())
+    return;
+  llvm::DominatorTree dominators(function);
+  llvm::PromoteMemToReg(slots, dominators);
+}
+
 // Lowers and (optionally) optimizes into `ctx`.
 Expected<std::unique_ptr<llvm::Module>>
 buildModule(const metering::LoadedModule &input, const CompileOptions &options,
@@ -279,7 +296,9 @@ buildModule(const metering::LoadedModule &input, const CompileOptions &options,
     return module;
   for (llvm::Function &function : **module) {
     // Before any optimization, so that the same canonicalizations stay at
-    // every level.
+    // every level; on SSA values, so that a value reaches only the reads of
+    // the local it was written to (clang's wasm reuses a local for many).
+    promoteLocals(function);
     removeUnobservedNaNCanonicalization(function);
     // Each function starts a 64-byte line, so that where its loops fall
     // depends on its own code only, not on the size of the functions before

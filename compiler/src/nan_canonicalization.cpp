@@ -6,8 +6,10 @@
 // operation (neg, abs, copysign keep the payload), a call argument, a return
 // value. Arithmetic and comparisons do not see it (any NaN in gives some NaN
 // out, which its own canonicalization handles; a comparison is false). So a
-// canonicalization whose value reaches, through phis, selects and locals, only
-// such operations is dropped.
+// canonicalization whose value reaches, through phis and selects, only such
+// operations is dropped. Locals are SSA values by then (promoteLocals in
+// codegen.cpp), so a value reaches exactly the reads of the local it was
+// written to, however many values the guest's compiler kept in that local.
 //
 // The pass runs on the lowered IR before any optimization, at every
 // optimization level, so the same canonicalizations stay at -O0 and -O3; and
@@ -93,24 +95,9 @@ bool ignoresPayload(const llvm::Instruction *inst) {
                   call->getIntrinsicID() == llvm::Intrinsic::fptoui_sat);
 }
 
-// A wasm local (or block result): an alloca only loaded and stored whole.
-bool isLocalSlot(const llvm::Value *pointer) {
-  auto *slot = llvm::dyn_cast<llvm::AllocaInst>(pointer);
-  if (!slot)
-    return false;
-  llvm::Type *type = slot->getAllocatedType();
-  return llvm::all_of(slot->users(), [&](const llvm::User *user) {
-    if (auto *load = llvm::dyn_cast<llvm::LoadInst>(user))
-      return load->isSimple() && load->getType() == type;
-    auto *store = llvm::dyn_cast<llvm::StoreInst>(user);
-    return store && store->isSimple() && store->getPointerOperand() == slot &&
-           store->getValueOperand()->getType() == type;
-  });
-}
-
 // Whether the bits of `canonical`'s value can reach something that sees a
-// NaN payload. Phis, selects and locals pass the value on unchanged, so
-// their own uses are followed.
+// NaN payload. Phis and selects pass the value on unchanged, so their own
+// uses are followed. A store, even to an alloca, counts as seen.
 bool isObserved(llvm::Instruction *canonical) {
   llvm::SmallVector<llvm::Value *, 16> work{canonical};
   llvm::SmallPtrSet<llvm::Value *, 16> seen{canonical};
@@ -133,14 +120,6 @@ bool isObserved(llvm::Instruction *canonical) {
       auto *select = llvm::dyn_cast<llvm::SelectInst>(user);
       if (select && use.getOperandNo() != 0) {
         follow(user);
-        continue;
-      }
-      auto *store = llvm::dyn_cast<llvm::StoreInst>(user);
-      if (store && use.getOperandNo() == 0 &&
-          isLocalSlot(store->getPointerOperand())) {
-        for (llvm::User *load : store->getPointerOperand()->users())
-          if (llvm::isa<llvm::LoadInst>(load))
-            follow(load);
         continue;
       }
       return true; // a store, reinterpret, sign-bit op, call, return...

@@ -164,6 +164,15 @@
                   (i32.const 3))))
     (f64.store (local.get 0) (local.get $acc))
     (i64.load (local.get 0)))
+  ;; One local for two values, as clang's wasm backend does it: the difference
+  ;; is only squared, so only the (stored) square is canonicalized.
+  (func $chain_reused_local64 (export "chain_reused_local64")
+    (param i32 f64 f64) (result i64)
+    (local $t f64)
+    (local.set $t (f64.sub (local.get 1) (local.get 2)))
+    (local.set $t (f64.mul (local.get $t) (local.get $t)))
+    (f64.store (local.get 0) (local.get $t))
+    (i64.load (local.get 0)))
   (func $bits32 (param f32) (result i32) (i32.reinterpret_f32 (local.get 0)))
   (func $chain_call32 (export "chain_call32") (param f32 f32) (result i32)
     (call $bits32 (f32.max (f32.add (local.get 0) (local.get 1)) (local.get 1))))
