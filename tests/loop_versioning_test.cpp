@@ -111,6 +111,13 @@ std::vector<Case> cases() {
   // The dropped load's last element is out of bounds: a trap, after the
   // stores before it.
   all.push_back({"probe", 1024, 65536 - 8 * 40 + 8, 40, kPlenty});
+  // State carried around the loop: in bounds (gas to spare, exactly enough,
+  // one less), the last store out, the last load out.
+  all.push_back({"pairs", 1024, 8192, 100, kPlenty});
+  all.push_back({"pairs", 1024, 8192, 100, 0});
+  all.push_back({"pairs", 1024, 8192, 100, 1});
+  all.push_back({"pairs", 65536 - 8 * 40 + 8, 8192, 40, kPlenty});
+  all.push_back({"pairs", 1024, 65536 - 8 * 40, 40, kPlenty});
   return all;
 }
 
@@ -150,7 +157,7 @@ TEST(LoopVersioning, SameResultTrapGasAndMemoryEverywhere) {
   // The reference itself, by hand: in bounds the call completes and
   // changes memory; one gas short it runs out, having written part of it;
   // the overlapping and out-of-bounds cases end as wasm says.
-  ASSERT_EQ(all.size(), 33u);
+  ASSERT_EQ(all.size(), 38u);
   for (size_t base : {0u, 14u}) {
     EXPECT_EQ(metered[base].substr(0, 2), "ok");
     EXPECT_EQ(metered[base + 1], metered[base]);
@@ -170,6 +177,13 @@ TEST(LoopVersioning, SameResultTrapGasAndMemoryEverywhere) {
   EXPECT_EQ(unmetered[30].substr(0, 2), "ok") << unmetered[30];
   EXPECT_EQ(unmetered[31].substr(0, 2), "ok") << unmetered[31];
   EXPECT_EQ(unmetered[32].substr(0, 20), "memory_out_of_bounds") << unmetered[32];
+  EXPECT_EQ(metered[33].substr(0, 2), "ok") << metered[33];
+  EXPECT_EQ(metered[34], metered[33]);
+  EXPECT_EQ(metered[35].substr(0, 10), "out_of_gas") << metered[35];
+  EXPECT_EQ(unmetered[36].substr(0, 20), "memory_out_of_bounds") << unmetered[36];
+  EXPECT_EQ(unmetered[37].substr(0, 20), "memory_out_of_bounds") << unmetered[37];
+  EXPECT_NE(unmetered[36].substr(unmetered[36].find("digest")),
+            unmetered[37].substr(unmetered[37].find("digest")));
   // Both forms of the loop compute the same (at another cost).
   EXPECT_EQ(metered[0].substr(metered[0].find("digest")),
             metered[14].substr(metered[14].find("digest")));
@@ -201,6 +215,18 @@ TEST(LoopVersioning, UncheckedCopyIsVectorizedWithoutShuffles) {
       }
 }
 
+// Without checks to lose (unmetered, guard pages), a loop that carries state
+// from one iteration to the next will not vectorize, but its 32-bit
+// addresses become 64-bit inductions in the copy (one register per step
+// where LSR kept one per offset: sha256's message schedule), so it is
+// versioned too.
+TEST(LoopVersioning, CarriedStateIsVersionedForItsAddresses) {
+  Engine engine(EngineOptions{.metering = false});
+  auto ir = engine.inspect(watModule("loop_versioning"), Stage::LLVMOpt, "pairs");
+  ASSERT_TRUE(ir) << ir.error().toString();
+  EXPECT_NE(ir->find(".fast:"), std::string::npos) << *ir;
+  EXPECT_NE(ir->find("load volatile"), std::string::npos) << *ir; // the checked loop
+}
 
 // Random counted loops over memory, built with Binaryen's C API: each
 // iteration does `copies` times `dst[i + j] = src[i + j] OP x` (x: dst's

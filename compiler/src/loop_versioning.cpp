@@ -17,8 +17,8 @@
 // the test shows does not wrap) becomes the 64-bit induction it is there,
 // so that the vectorizer sees consecutive accesses instead of gathers; and
 // a loop the guest's compiler unrolled is rolled up again (Reroll).
-// Loops that would not vectorize anyway and have no gas checks to lose
-// (a store to one address, state carried from one iteration to the next)
+// Loops that gain nothing but plain loads (a store to one address; state
+// carried from one iteration to the next, with no narrow address to widen)
 // are left alone: the test would only cost. docs/architecture.md has the
 // measurements.
 #include "lowering.h"
@@ -453,10 +453,11 @@ std::optional<Plan> planLoop(llvm::Loop &loop, llvm::ScalarEvolution &evolution,
   }
   if (plan.volatileLoads.empty() && plan.gasChecks.empty() && plan.boundsChecks.empty())
     return std::nullopt; // nothing to gain
-  // Without checks to lose, what the copy gains is vectorization, which
-  // needs every value carried around the loop to be an induction or a
-  // reduction (sha256's rounds carry their state: the test would only cost).
-  if (plan.gasChecks.empty() && plan.boundsChecks.empty() &&
+  // Without checks to lose, the copy gains vectorization, which needs every
+  // value carried around the loop to be an induction or a reduction, or
+  // 64-bit addresses for its narrow accesses: one register per step where
+  // LSR kept one per 32-bit offset (sha256's message schedule).
+  if (plan.gasChecks.empty() && plan.boundsChecks.empty() && plan.narrowAccesses.empty() &&
       !carriesOnlyInductionsAndReductions(loop, evolution))
     return std::nullopt;
   if (!planGas(plan, evolution))

@@ -76,6 +76,20 @@
                    (i32.sub (i32.add (local.get $src) (local.get $i)) (i32.const 16)))))
       (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 8)))
                         (local.get $end)))))
+  ;; dst[k] = a * (src[k] + src[k + 1]) for k < n, src[k + 1] carried to the
+  ;; next iteration in a local (as clang carries w[i - 15] in sha256's message
+  ;; schedule): state that is neither an induction nor a reduction.
+  (func $pairs (export "pairs") (param $dst i32) (param $src i32) (param $n i32)
+        (param $a f64) (local $i i32) (local $end i32) (local $prev f64) (local $next f64)
+    (local.set $end (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $prev (f64.load (local.get $src)))
+    (loop $l
+      (local.set $next (f64.load offset=8 (i32.add (local.get $src) (local.get $i))))
+      (f64.store (i32.add (local.get $dst) (local.get $i))
+        (f64.mul (local.get $a) (f64.add (local.get $prev) (local.get $next))))
+      (local.set $prev (local.get $next))
+      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 8)))
+                        (local.get $end)))))
   ;; Bytes [0, 65536) as f64s 0.25 * k (with a NaN now and then).
   (func $init (export "init") (local $i i32)
     (loop $l
