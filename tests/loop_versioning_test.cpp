@@ -221,7 +221,7 @@ TEST(LoopVersioning, UncheckedCopyIsVectorizedWithoutShuffles) {
 // where LSR kept one per offset: sha256's message schedule), so it is
 // versioned too.
 TEST(LoopVersioning, CarriedStateIsVersionedForItsAddresses) {
-  Engine engine(EngineOptions{.metering = false});
+  Engine engine(EngineOptions{.metering = false, .memory = MemoryStrategy::GuardPages});
   auto ir = engine.inspect(watModule("loop_versioning"), Stage::LLVMOpt, "pairs");
   ASSERT_TRUE(ir) << ir.error().toString();
   EXPECT_NE(ir->find(".fast:"), std::string::npos) << *ir;
