@@ -118,6 +118,12 @@ std::vector<Case> cases() {
   all.push_back({"pairs", 1024, 8192, 100, 1});
   all.push_back({"pairs", 65536 - 8 * 40 + 8, 8192, 40, kPlenty});
   all.push_back({"pairs", 1024, 65536 - 8 * 40, 40, kPlenty});
+  // State that rotates (unrolled four times): in bounds (gas to spare,
+  // exactly enough, one less), a load out halfway.
+  all.push_back({"rounds", 1024, 8192, 0, kPlenty});
+  all.push_back({"rounds", 1024, 8192, 0, 0});
+  all.push_back({"rounds", 1024, 8192, 0, 1});
+  all.push_back({"rounds", 1024, 65536 - 128, 0, kPlenty});
   return all;
 }
 
@@ -157,7 +163,7 @@ TEST(LoopVersioning, SameResultTrapGasAndMemoryEverywhere) {
   // The reference itself, by hand: in bounds the call completes and
   // changes memory; one gas short it runs out, having written part of it;
   // the overlapping and out-of-bounds cases end as wasm says.
-  ASSERT_EQ(all.size(), 38u);
+  ASSERT_EQ(all.size(), 42u);
   for (size_t base : {0u, 14u}) {
     EXPECT_EQ(metered[base].substr(0, 2), "ok");
     EXPECT_EQ(metered[base + 1], metered[base]);
@@ -184,6 +190,10 @@ TEST(LoopVersioning, SameResultTrapGasAndMemoryEverywhere) {
   EXPECT_EQ(unmetered[37].substr(0, 20), "memory_out_of_bounds") << unmetered[37];
   EXPECT_NE(unmetered[36].substr(unmetered[36].find("digest")),
             unmetered[37].substr(unmetered[37].find("digest")));
+  EXPECT_EQ(metered[38].substr(0, 2), "ok") << metered[38];
+  EXPECT_EQ(metered[39], metered[38]);
+  EXPECT_EQ(metered[40].substr(0, 10), "out_of_gas") << metered[40];
+  EXPECT_EQ(unmetered[41].substr(0, 20), "memory_out_of_bounds") << unmetered[41];
   // Both forms of the loop compute the same (at another cost).
   EXPECT_EQ(metered[0].substr(metered[0].find("digest")),
             metered[14].substr(metered[14].find("digest")));
@@ -226,6 +236,25 @@ TEST(LoopVersioning, CarriedStateIsVersionedForItsAddresses) {
   ASSERT_TRUE(ir) << ir.error().toString();
   EXPECT_NE(ir->find(".fast:"), std::string::npos) << *ir;
   EXPECT_NE(ir->find("load volatile"), std::string::npos) << *ir; // the checked loop
+}
+
+// SHA-256's round loop, whose state rotates (h = g, g = f, f = e, ...), is
+// unrolled as many times as a value takes to go round (codegen.cpp,
+// UnrollRotations): four copies of the body in the copy that cannot trap,
+// metered or not. (LLVM alone leaves a loop body of this size whole.)
+TEST(LoopVersioning, RotatingStateIsUnrolled) {
+  for (bool metering : {false, true}) {
+    Engine engine(EngineOptions{.metering = metering});
+    auto ir = engine.inspect(watModule("loop_versioning"), Stage::LLVMOpt, "rounds");
+    ASSERT_TRUE(ir) << ir.error().toString();
+    size_t fast = ir->find("\nloop.fast:");
+    ASSERT_NE(fast, std::string::npos) << *ir;
+    size_t rotates = 0;
+    for (size_t at = ir->find("@llvm.fshl.i32(i32", fast); at != std::string::npos;
+         at = ir->find("@llvm.fshl.i32(i32", at + 1))
+      ++rotates;
+    EXPECT_EQ(rotates, 4u * 6) << *ir; // six rotates a round
+  }
 }
 
 // Random counted loops over memory, built with Binaryen's C API: each

@@ -930,6 +930,13 @@ bool versionLoopsForVectorization(llvm::Function &function, llvm::DominatorTree 
   for (llvm::Loop *loop : loops.getLoopsInPreorder()) {
     if (!loop->isInnermost())
       continue;
+    // A loop entered straight from a branch (a function's first loop, after
+    // the stack check) has no preheader, where the test goes: it gets one.
+    if (!loop->getLoopPreheader()) {
+      if (!llvm::InsertPreheaderForLoop(loop, &dominators, &loops, nullptr, false))
+        continue;
+      changed = true;
+    }
     std::optional<Plan> plan = planLoop(*loop, evolution, guestTag);
     if (!plan)
       continue;

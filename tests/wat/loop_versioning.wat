@@ -90,6 +90,56 @@
       (local.set $prev (local.get $next))
       (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 8)))
                         (local.get $end)))))
+  ;; SHA-256's round loop (FIPS 180-4), src as the message schedule: eight
+  ;; words of state, two chains of them rotating one place per round (h = g,
+  ;; g = f, f = e; d = c, c = b, b = a), 64 rounds, the state stored at dst.
+  ;; The compiler unrolls it four times (codegen.cpp, UnrollRotations).
+  (func $rounds (export "rounds") (param $dst i32) (param $src i32) (param $n i32)
+        (param $x f64) (local $i i32) (local $a i32) (local $b i32) (local $c i32)
+        (local $d i32) (local $e i32) (local $f i32) (local $g i32) (local $h i32)
+        (local $t1 i32) (local $t2 i32)
+    (local.set $a (i32.const 0x6a09e667)) (local.set $b (i32.const 0xbb67ae85))
+    (local.set $c (i32.const 0x3c6ef372)) (local.set $d (i32.const 0xa54ff53a))
+    (local.set $e (i32.const 0x510e527f)) (local.set $f (i32.const 0x9b05688c))
+    (local.set $g (i32.const 0x1f83d9ab)) (local.set $h (i32.const 0x5be0cd19))
+    (loop $l
+      (local.set $t1
+        (i32.add
+          (i32.add (local.get $h)
+            (i32.xor (i32.xor (i32.rotr (local.get $e) (i32.const 6))
+                              (i32.rotr (local.get $e) (i32.const 11)))
+                     (i32.rotr (local.get $e) (i32.const 25))))
+          (i32.add
+            (i32.xor (i32.and (local.get $e) (local.get $f))
+                     (i32.and (i32.xor (local.get $e) (i32.const -1)) (local.get $g)))
+            (i32.add (i32.add (local.get $i) (i32.const 0x428a2f98))
+                     (i32.load (i32.add (local.get $src) (local.get $i)))))))
+      (local.set $t2
+        (i32.add
+          (i32.xor (i32.xor (i32.rotr (local.get $a) (i32.const 2))
+                            (i32.rotr (local.get $a) (i32.const 13)))
+                   (i32.rotr (local.get $a) (i32.const 22)))
+          (i32.xor (i32.xor (i32.and (local.get $a) (local.get $b))
+                            (i32.and (local.get $a) (local.get $c)))
+                   (i32.and (local.get $b) (local.get $c)))))
+      (local.set $h (local.get $g))
+      (local.set $g (local.get $f))
+      (local.set $f (local.get $e))
+      (local.set $e (i32.add (local.get $d) (local.get $t1)))
+      (local.set $d (local.get $c))
+      (local.set $c (local.get $b))
+      (local.set $b (local.get $a))
+      (local.set $a (i32.add (local.get $t1) (local.get $t2)))
+      (br_if $l (i32.ne (local.tee $i (i32.add (local.get $i) (i32.const 4)))
+                        (i32.const 256))))
+    (i32.store (local.get $dst) (local.get $a))
+    (i32.store offset=4 (local.get $dst) (local.get $b))
+    (i32.store offset=8 (local.get $dst) (local.get $c))
+    (i32.store offset=12 (local.get $dst) (local.get $d))
+    (i32.store offset=16 (local.get $dst) (local.get $e))
+    (i32.store offset=20 (local.get $dst) (local.get $f))
+    (i32.store offset=24 (local.get $dst) (local.get $g))
+    (i32.store offset=28 (local.get $dst) (local.get $h)))
   ;; Bytes [0, 65536) as f64s 0.25 * k (with a NaN now and then).
   (func $init (export "init") (local $i i32)
     (loop $l
