@@ -230,8 +230,10 @@ struct VersionLoopsPass : llvm::PassInfoMixin<VersionLoopsPass> {
 
 // The longest chain of header phis that copy one another around `loop`
 // (b = a, c = b, d = c: 3), as in a hash's round loop, whose state rotates
-// one variable further on each iteration.
-unsigned longestRotation(const llvm::Loop &loop) {
+// one variable further on each iteration; at most `limit` (each chain is
+// followed that far only, so a module with thousands of phis costs
+// thousands of steps, not millions).
+unsigned longestRotation(const llvm::Loop &loop, unsigned limit) {
   llvm::BasicBlock *latch = loop.getLoopLatch();
   llvm::DenseMap<const llvm::PHINode *, const llvm::PHINode *> copies; // phi -> its source
   for (const llvm::PHINode &phi : loop.getHeader()->phis())
@@ -241,7 +243,7 @@ unsigned longestRotation(const llvm::Loop &loop) {
   unsigned longest = 0;
   for (auto [phi, source] : copies) {
     unsigned length = 1;
-    for (const llvm::PHINode *at = source; copies.count(at) && length <= copies.size();
+    for (const llvm::PHINode *at = source; copies.count(at) && length < limit;
          at = copies.lookup(at))
       ++length;
     longest = std::max(longest, length);
@@ -259,6 +261,7 @@ unsigned longestRotation(const llvm::Loop &loop) {
 // (it honours llvm.loop.unroll.count).
 struct UnrollRotationsPass : llvm::PassInfoMixin<UnrollRotationsPass> {
   static constexpr unsigned kMaxUnrolledSize = 512; // instructions
+  static constexpr unsigned kMaxFactor = 8;
 
   llvm::PreservedAnalyses run(llvm::Function &function,
                               llvm::FunctionAnalysisManager &analyses) {
@@ -267,8 +270,8 @@ struct UnrollRotationsPass : llvm::PassInfoMixin<UnrollRotationsPass> {
          analyses.getResult<llvm::LoopAnalysis>(function).getLoopsInPreorder()) {
       if (!loop->isInnermost() || !loop->getLoopLatch())
         continue;
-      unsigned rotation = longestRotation(*loop);
-      if (rotation < 2)
+      unsigned rotation = longestRotation(*loop, kMaxFactor);
+      if (rotation < 2 || rotation >= kMaxFactor)
         continue;
       unsigned factor = rotation + 1;
       unsigned trips = evolution.getSmallConstantTripCount(loop);
