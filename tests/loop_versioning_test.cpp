@@ -259,9 +259,10 @@ TEST(LoopVersioning, RotatingStateIsUnrolled) {
 
 // Random counted loops over memory, built with Binaryen's C API: each
 // iteration does `copies` times `dst[i + j] = src[i + j] OP x` (x: dst's
-// own element, or a constant), with the element's address either an
-// offset= or an i32.add, as compilers emit both. Plus `init` and `digest`
-// (what tests/wat/loop_versioning.wat has), for the memory they share.
+// own element, a constant, or state rotating through locals), with the
+// element's address either an offset= or an i32.add, as compilers emit
+// both. Plus `init` and `digest` (what tests/wat/loop_versioning.wat has),
+// for the memory they share.
 class RandomLoop {
 public:
   explicit RandomLoop(std::mt19937 &random) : random_(random) {}
@@ -321,8 +322,16 @@ private:
         : kind == 1 ? BinaryenConst(module_, BinaryenLiteralInt64(int64_t(random_()) << 7))
         : kind == 2 ? BinaryenConst(module_, BinaryenLiteralFloat32(1.5f))
                     : BinaryenConst(module_, BinaryenLiteralFloat64(-0.75));
-    // locals: 0 dst, 1 src, 2 n, 3 i, 4 end
-    enum : BinaryenIndex { Dst, Src, N, I, End };
+    // One kernel in two carries state that rotates through 3 to 5 locals
+    // (r0 -> r1 -> ..., a hash's rounds): each element reads the last of
+    // them, and the last element stored goes into r0. Half of those run a
+    // constant number of iterations, a multiple of the rotation, which the
+    // compiler unrolls (UnrollRotations); n only sets the others' count.
+    unsigned rotation = pick(2) ? 3 + pick(3) : 0;
+    uint32_t constantTrips = rotation && pick(2) ? rotation * (1 + pick(6)) : 0;
+    // locals: 0 dst, 1 src, 2 n, 3 i, 4 end, then the rotation's
+    enum : BinaryenIndex { Dst, Src, N, I, End, Rotation };
+    auto rotated = [&](unsigned k) { return BinaryenLocalGet(module_, Rotation + k, type); };
     std::vector<BinaryenExpressionRef> body;
     for (unsigned j = 0; j < copies_; ++j) {
       bool explicitAdd = pick(2);
@@ -332,11 +341,18 @@ private:
         return explicitAdd ? BinaryenBinary(module_, BinaryenAddInt32(), at, i32(j * bytes_)) : at;
       };
       BinaryenExpressionRef x =
-          readDst ? BinaryenLoad(module_, bytes_, false, offset, 1, type, address(Dst))
-                  : BinaryenExpressionCopy(constant, module_);
+          rotation  ? rotated(rotation - 1)
+          : readDst ? BinaryenLoad(module_, bytes_, false, offset, 1, type, address(Dst))
+                    : BinaryenExpressionCopy(constant, module_);
       BinaryenExpressionRef value = BinaryenBinary(
           module_, op, BinaryenLoad(module_, bytes_, false, offset, 1, type, address(Src)), x);
       body.push_back(BinaryenStore(module_, bytes_, offset, 1, address(Dst), value, type));
+      if (rotation && j + 1 == copies_) {
+        for (unsigned k = rotation - 1; k > 0; --k)
+          body.push_back(BinaryenLocalSet(module_, Rotation + k, rotated(k - 1)));
+        body.push_back(BinaryenLocalSet(
+            module_, Rotation, BinaryenLoad(module_, bytes_, false, offset, 1, type, address(Dst))));
+      }
     }
     body.push_back(BinaryenBreak(
         module_, "l",
@@ -352,12 +368,16 @@ private:
                                                  BinaryenTypeNone()));
     BinaryenExpressionRef start[] = {
         BinaryenLocalSet(module_, End,
-                         BinaryenBinary(module_, BinaryenMulInt32(), get(N), i32(stride()))),
+                         constantTrips ? i32(int32_t(constantTrips * stride()))
+                                       : BinaryenBinary(module_, BinaryenMulInt32(), get(N),
+                                                        i32(stride()))),
         loop};
     BinaryenType params[] = {BinaryenTypeInt32(), BinaryenTypeInt32(), BinaryenTypeInt32()};
-    BinaryenType locals[] = {BinaryenTypeInt32(), BinaryenTypeInt32()};
+    std::vector<BinaryenType> locals = {BinaryenTypeInt32(), BinaryenTypeInt32()};
+    locals.insert(locals.end(), rotation, type);
     BinaryenAddFunction(module_, "kernel", BinaryenTypeCreate(params, 3), BinaryenTypeNone(),
-                        locals, 2, BinaryenBlock(module_, nullptr, start, 2, BinaryenTypeNone()));
+                        locals.data(), locals.size(),
+                        BinaryenBlock(module_, nullptr, start, 2, BinaryenTypeNone()));
     BinaryenAddFunctionExport(module_, "kernel", "kernel");
   }
 
