@@ -275,10 +275,12 @@ struct UnrollRotationsPass : llvm::PassInfoMixin<UnrollRotationsPass> {
         continue;
       unsigned factor = rotation + 1;
       unsigned trips = evolution.getSmallConstantTripCount(loop);
+      if (trips == 0 || trips % factor != 0)
+        continue;
       size_t size = 0;
       for (llvm::BasicBlock *block : loop->blocks())
         size += block->size();
-      if (trips == 0 || trips % factor != 0 || size * factor > kMaxUnrolledSize)
+      if (size * factor > kMaxUnrolledSize)
         continue;
       llvm::addStringMetadataToLoop(loop, "llvm.loop.unroll.count", factor);
     }
